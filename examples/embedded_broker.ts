@@ -1,0 +1,84 @@
+/**
+ * A broker to run against: the embedded `fauxqs` SQS/SNS emulator on 127.0.0.1, or the endpoint
+ * named by `AWS_ENDPOINT_URL` (LocalStack, real AWS) when that is set.
+ *
+ * @module
+ */
+
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SNSClient } from "@aws-sdk/client-sns";
+
+/** A running broker and clients configured for it. */
+export interface Broker {
+  /** The endpoint URL the clients talk to. */
+  endpoint: string;
+  /** Whether this process started the broker (false for `AWS_ENDPOINT_URL`). */
+  embedded: boolean;
+  /** The region the clients use. */
+  region: string;
+  /** Builds an SQS client for this broker. */
+  sqsClient(): SQSClient;
+  /** Builds an SNS client for this broker. */
+  snsClient(): SNSClient;
+  /** Creates a queue (or returns the existing one) and returns its URL and ARN. */
+  createQueue(
+    sqs: SQSClient,
+    name: string,
+    attributes?: Record<string, string>,
+  ): Promise<{ url: string; arn: string }>;
+  /** Stops the embedded broker; a no-op for an external endpoint. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the embedded broker, or connects to `AWS_ENDPOINT_URL` when it is set (credentials and
+ * region then come from the usual AWS environment variables).
+ *
+ * @example
+ * ```ts ignore
+ * const broker = await startBroker();
+ * const sqs = broker.sqsClient();
+ * const queue = await broker.createQueue(sqs, "requests");
+ * sqs.destroy();
+ * await broker.close();
+ * ```
+ */
+export async function startBroker(): Promise<Broker> {
+  const external = Deno.env.get("AWS_ENDPOINT_URL");
+  const region = Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1";
+  let endpoint: string;
+  let stop: () => Promise<void>;
+  let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  if (external) {
+    endpoint = external;
+    stop = () => Promise.resolve();
+  } else {
+    const { startFauxqs } = await import("fauxqs");
+    const server = await startFauxqs({ port: 0, host: "127.0.0.1", logger: false });
+    endpoint = `http://127.0.0.1:${server.port}`;
+    stop = () => server.stop();
+    credentials = { accessKeyId: "test", secretAccessKey: "test" };
+  }
+  const config = { endpoint, region, ...(credentials ? { credentials } : {}) };
+  return {
+    endpoint,
+    embedded: !external,
+    region,
+    sqsClient: () => new SQSClient(config),
+    snsClient: () => new SNSClient(config),
+    async createQueue(sqs, name, attributes) {
+      const fifo = name.endsWith(".fifo");
+      const { QueueUrl } = await sqs.send(
+        new CreateQueueCommand({
+          QueueName: name,
+          Attributes: { ...(fifo ? { FifoQueue: "true" } : {}), ...attributes },
+        }),
+      );
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
+      );
+      return { url: QueueUrl!, arn: Attributes!.QueueArn! };
+    },
+    close: stop,
+  };
+}

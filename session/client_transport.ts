@@ -1,0 +1,182 @@
+/**
+ * The client side of every asyncmcp transport: an SDK `Transport` that sends through an outbox and
+ * receives through a shared reply channel.
+ *
+ * @module
+ */
+
+import type {
+  JSONRPCMessage,
+  MessageExtraInfo,
+  RequestId,
+  Transport,
+  TransportSendOptions,
+} from "../sdk.ts";
+import { isResponse, methodOf, requestIdOf } from "./envelope.ts";
+import { TransportClosedError } from "./errors.ts";
+import type { InboxDelivery } from "./inbox.ts";
+import { consoleLogger, type Logger } from "./logger.ts";
+import type { Outbox } from "./outbox.ts";
+import type { ReplyRoute, ReplyRouter } from "./reply_router.ts";
+import { withMeta } from "./return_address.ts";
+
+/** Options for {@linkcode ClientTransport}. */
+export interface ClientTransportOptions {
+  /** Where messages to the server leave; the transport closes it on `close()`. */
+  outbox: Outbox;
+  /** The server's address in that outbox (request queue URL, request topic ARN, server URL). */
+  serverAddress: string;
+  /** The reply channel this client receives on. */
+  replies: ReplyRouter;
+  /** Fields added to `initialize`'s `params._meta`, the return address first among them. */
+  initializeMeta: Record<string, string>;
+  /** This client's id, sent with every message. @default {crypto.randomUUID()} */
+  clientId?: string;
+  /** Where events are logged. @default {consoleLogger()} */
+  logger?: Logger;
+}
+
+/**
+ * An SDK `Transport` for MCP clients over any outbox and reply channel. Adds the return address
+ * to `initialize`, learns the session id from its answer, and passes on only this client's
+ * messages. The transports' client classes (`SqsClientTransport`, ...) build one for you.
+ *
+ * @example Use a client transport with the SDK client
+ * ```ts ignore
+ * import { Client } from "@asyncmcp/asyncmcp/sdk";
+ * import { ClientTransport } from "@asyncmcp/asyncmcp/session";
+ *
+ * const transport = new ClientTransport({
+ *   outbox: myOutbox,
+ *   serverAddress: "https://server.example.com/requests",
+ *   replies: myReplyRouter,
+ *   initializeMeta: { replyTo: "https://client.example.com/replies" },
+ * });
+ * await new Client({ name: "example", version: "1.0.0" }).connect(transport);
+ * ```
+ */
+export class ClientTransport implements Transport {
+  /** Set by the SDK: called once when the transport closes. */
+  onclose?: () => void;
+  /** Set by the SDK: out-of-band errors. */
+  onerror?: (error: Error) => void;
+  /** Set by the SDK: each message from the server. */
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+  /** This client's id, sent with every message. */
+  readonly clientId: string;
+
+  #options: ClientTransportOptions;
+  #logger: Logger;
+  #sessionId?: string;
+  #protocolVersion?: string;
+  #pendingInitializeId?: RequestId;
+  #started = false;
+  #closed = false;
+  #route: ReplyRoute;
+
+  /** Creates the transport; nothing is received until the SDK calls `start()`. */
+  constructor(options: ClientTransportOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? consoleLogger();
+    this.clientId = options.clientId ?? crypto.randomUUID();
+    const sessionId = () => this.#sessionId;
+    const pendingInitializeId = () => this.#pendingInitializeId;
+    this.#route = {
+      clientId: this.clientId,
+      get sessionId() {
+        return sessionId();
+      },
+      get pendingInitializeId() {
+        return pendingInitializeId();
+      },
+      deliver: (delivery) => this.#receive(delivery),
+    };
+  }
+
+  /** The session id the server chose, once its answer to `initialize` has arrived. */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  /** Starts receiving replies. Throws when called twice. */
+  async start(): Promise<void> {
+    if (this.#started) {
+      throw new Error("Cannot start client transport as it is already started: call start() once");
+    }
+    this.#started = true;
+    await this.#options.replies.attach(this.#route);
+  }
+
+  /**
+   * Sends a message to the server. Rejects (and so fails the SDK's pending request) when the
+   * transport is closed or the message cannot be sent.
+   */
+  async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    if (this.#closed) {
+      throw new TransportClosedError("Cannot send message as the client transport is closed");
+    }
+    if (methodOf(message) === "initialize") {
+      message = withMeta(message, this.#options.initializeMeta);
+      this.#pendingInitializeId = requestIdOf(message);
+    }
+    await this.#options.outbox.send(this.#options.serverAddress, {
+      message,
+      clientId: this.clientId,
+      sessionId: this.#sessionId,
+      protocolVersion: this.#protocolVersion,
+    });
+  }
+
+  /** Called by the SDK client with the negotiated version; sent with later messages. */
+  setProtocolVersion(version: string): void {
+    this.#protocolVersion = version;
+  }
+
+  /** Stops receiving and fires `onclose` once; later calls return at once. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await Promise.all([this.#options.replies.detach(this.#route), this.#options.outbox.close()]);
+    } finally {
+      this.onclose?.();
+    }
+  }
+
+  #receive(delivery: InboxDelivery): void {
+    delivery.ack();
+    if (this.#closed) return;
+    const { incoming } = delivery;
+    if (!incoming.ok) {
+      this.onerror?.(
+        new SyntaxError(`Cannot read message from the server: ${incoming.invalid.error.message}`),
+      );
+      return;
+    }
+    const { envelope } = incoming;
+    const { message } = envelope;
+    if (envelope.sessionId !== undefined) {
+      if (this.#sessionId === undefined) {
+        if (
+          isResponse(message) && (message as { id: RequestId }).id === this.#pendingInitializeId
+        ) {
+          this.#sessionId = envelope.sessionId;
+          this.#pendingInitializeId = undefined;
+        }
+      } else if (envelope.sessionId !== this.#sessionId) {
+        this.#logger.log("debug", "reply.other_session", {
+          clientId: this.clientId,
+          sessionId: envelope.sessionId,
+          expectedSessionId: this.#sessionId,
+        });
+        return;
+      }
+    } else if (
+      isResponse(message) && (message as { id: RequestId }).id === this.#pendingInitializeId
+    ) {
+      // A refused initialize comes back without a session.
+      this.#pendingInitializeId = undefined;
+    }
+    this.onmessage?.(message);
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The envelope: one JSON-RPC message plus the routing facts that travel beside it.
+ *
+ * @module
+ */
+
+import type { JSONRPCMessage, RequestId } from "../sdk.ts";
+
+/** Routing facts that travel beside a message, as attributes or headers (docs: WIRE.md). */
+export interface Routing {
+  /** The session this message belongs to; chosen by the server, absent before `initialize` is answered. */
+  sessionId?: string;
+  /** The sending client's id; servers echo it so that many clients can share one reply channel. */
+  clientId?: string;
+  /** The negotiated MCP protocol version, once known. */
+  protocolVersion?: string;
+  /** When the message was sent, in Unix epoch seconds. */
+  timestamp?: number;
+}
+
+/**
+ * A JSON-RPC message with its routing facts: what every inbox produces and every outbox sends.
+ *
+ * @example An envelope for a tools/call request
+ * ```ts
+ * import type { Envelope } from "@asyncmcp/asyncmcp";
+ *
+ * const envelope: Envelope = {
+ *   message: { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo" } },
+ *   sessionId: "6f1c0c5a0a0b4b43a4b8c1f1f3f0f9aa",
+ *   clientId: "client-1",
+ * };
+ * ```
+ */
+export interface Envelope extends Routing {
+  /** The JSON-RPC message, exactly as it travels in the body. */
+  message: JSONRPCMessage;
+}
+
+/** A JSON-RPC error object as it appears in an error response. */
+export interface JsonRpcErrorObject {
+  /** One of the standard negative codes, or a server error in -32000..-32099. */
+  code: number;
+  /** A sentence that says what went wrong and what to do. */
+  message: string;
+}
+
+/**
+ * A message that arrived but is not a usable JSON-RPC message, with whatever routing facts and
+ * request id could still be read, so the receiver can answer the sender with the error.
+ */
+export interface InvalidEnvelope extends Routing {
+  /** The JSON-RPC error that answers this message. */
+  error: JsonRpcErrorObject;
+  /** The `id` of the offending request when it could be read, otherwise null. */
+  id: RequestId | null;
+}
+
+/** What an inbox hands over: a valid envelope or a described failure. */
+export type Incoming =
+  | { readonly ok: true; readonly envelope: Envelope }
+  | { readonly ok: false; readonly invalid: InvalidEnvelope };
+
+/** JSON-RPC error codes used by asyncmcp (the standard ones plus server errors). */
+export const JSONRPC_ERROR = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** Server error: the server cannot take this request now (session limit, shutting down). */
+  SERVER_BUSY: -32000,
+  /** Server error used by the Streamable HTTP spec for an unknown session. */
+  SESSION_NOT_FOUND: -32001,
+} as const;
+
+/** The method of a request or notification, or undefined for a response. */
+export function methodOf(message: JSONRPCMessage): string | undefined {
+  return "method" in message ? message.method : undefined;
+}
+
+/** The id of a request, or undefined for notifications and responses. */
+export function requestIdOf(message: JSONRPCMessage): RequestId | undefined {
+  return "method" in message && "id" in message ? message.id : undefined;
+}
+
+/** Whether the message is a request (has both `method` and `id`). */
+export function isRequest(message: JSONRPCMessage): boolean {
+  return "method" in message && "id" in message;
+}
+
+/** Whether the message is a response (a result or an error for some request id). */
+export function isResponse(message: JSONRPCMessage): boolean {
+  return !("method" in message) && ("result" in message || "error" in message);
+}
+
+/** Builds a JSON-RPC error response. */
+export function errorResponse(
+  id: RequestId | null,
+  error: JsonRpcErrorObject,
+): JSONRPCMessage {
+  // The SDK's type has no null id, but JSON-RPC requires null when the id could not be read.
+  return { jsonrpc: "2.0", id, error } as unknown as JSONRPCMessage;
+}
+
+/**
+ * Parses a message body into a JSON-RPC message or the error that answers it.
+ * Deliberately a hand-written shape check: it runs for every message, and the SDK validates the
+ * params of each method again when it handles the message.
+ */
+export function parseJsonRpc(
+  body: string,
+): { ok: true; message: JSONRPCMessage } | {
+  ok: false;
+  error: JsonRpcErrorObject;
+  id: RequestId | null;
+} {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return {
+      ok: false,
+      id: null,
+      error: {
+        code: JSONRPC_ERROR.PARSE_ERROR,
+        message: "Parse error: the body is not valid JSON",
+      },
+    };
+  }
+  if (Array.isArray(value)) {
+    return {
+      ok: false,
+      id: null,
+      error: {
+        code: JSONRPC_ERROR.INVALID_REQUEST,
+        message: "Invalid request: JSON-RPC batches are not supported, send one message per body",
+      },
+    };
+  }
+  if (typeof value !== "object" || value === null) {
+    return { ok: false, id: null, error: invalidShape("the body is not a JSON object") };
+  }
+  const object = value as Record<string, unknown>;
+  const rawId = object.id;
+  const id = typeof rawId === "string" || typeof rawId === "number" ? rawId : null;
+  if (object.jsonrpc !== "2.0") {
+    return { ok: false, id, error: invalidShape("'jsonrpc' must be \"2.0\"") };
+  }
+  // A null id is only legal on an error response to a request whose id could not be read.
+  const nullIdError = rawId === null && !("method" in object) && isErrorObject(object.error);
+  if ("id" in object && id === null && !nullIdError) {
+    return { ok: false, id: null, error: invalidShape("'id' must be a string or a number") };
+  }
+  if ("method" in object) {
+    if (typeof object.method !== "string" || object.method === "") {
+      return { ok: false, id, error: invalidShape("'method' must be a non-empty string") };
+    }
+    if (
+      "params" in object && (typeof object.params !== "object" || object.params === null)
+    ) {
+      return { ok: false, id, error: invalidShape("'params' must be an object or an array") };
+    }
+    return { ok: true, message: object as unknown as JSONRPCMessage };
+  }
+  if (nullIdError || (id !== null && ("result" in object || isErrorObject(object.error)))) {
+    return { ok: true, message: object as unknown as JSONRPCMessage };
+  }
+  return {
+    ok: false,
+    id,
+    error: invalidShape("expected a request, a notification or a response"),
+  };
+}
+
+function isErrorObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { code?: unknown }).code === "number";
+}
+
+function invalidShape(reason: string): JsonRpcErrorObject {
+  return { code: JSONRPC_ERROR.INVALID_REQUEST, message: `Invalid request: ${reason}` };
+}

@@ -1,0 +1,147 @@
+/**
+ * The one place that knows the wire names of routing facts: SQS/SNS message attributes
+ * (docs: WIRE.md). Everything else works with {@linkcode Envelope}s.
+ *
+ * @module
+ */
+
+import {
+  type Envelope,
+  type Incoming,
+  methodOf,
+  parseJsonRpc,
+  requestIdOf,
+  type Routing,
+} from "./envelope.ts";
+
+/** A message attribute as SQS and SNS both spell it in their APIs. */
+export interface MessageAttribute {
+  /** `String` or `Number` (asyncmcp never sends binary attributes). */
+  DataType: string;
+  /** The value, as text. */
+  StringValue?: string;
+}
+
+/** Message attributes by name. */
+export type MessageAttributes = Record<string, MessageAttribute>;
+
+/** The attribute names of the wire contract (compat with the Python asyncmcp peers). */
+export const ATTRIBUTE = {
+  MESSAGE_TYPE: "MessageType",
+  TIMESTAMP: "Timestamp",
+  SESSION_ID: "SessionId",
+  CLIENT_ID: "ClientId",
+  REQUEST_ID: "RequestId",
+  METHOD: "Method",
+  PROTOCOL_VERSION: "ProtocolVersion",
+} as const;
+
+/**
+ * Turns an envelope into a message body and its attributes.
+ *
+ * @example Encode a request
+ * ```ts
+ * import { encodeAttributes } from "@asyncmcp/asyncmcp/session";
+ *
+ * const { body, attributes } = encodeAttributes({
+ *   message: { jsonrpc: "2.0", id: 7, method: "ping" },
+ *   clientId: "client-1",
+ * });
+ * console.log(body, attributes.Method.StringValue); // ... "ping"
+ * ```
+ */
+export function encodeAttributes(
+  envelope: Envelope,
+): { body: string; attributes: MessageAttributes } {
+  const { message } = envelope;
+  const attributes: MessageAttributes = {
+    [ATTRIBUTE.MESSAGE_TYPE]: { DataType: "String", StringValue: "jsonrpc" },
+    [ATTRIBUTE.TIMESTAMP]: {
+      DataType: "Number",
+      StringValue: String(envelope.timestamp ?? Date.now() / 1000),
+    },
+  };
+  if (envelope.sessionId) {
+    attributes[ATTRIBUTE.SESSION_ID] = { DataType: "String", StringValue: envelope.sessionId };
+  }
+  if (envelope.clientId) {
+    attributes[ATTRIBUTE.CLIENT_ID] = { DataType: "String", StringValue: envelope.clientId };
+  }
+  const id = requestIdOf(message);
+  if (id !== undefined) {
+    attributes[ATTRIBUTE.REQUEST_ID] = { DataType: "String", StringValue: String(id) };
+  }
+  const method = methodOf(message);
+  if (method !== undefined) {
+    attributes[ATTRIBUTE.METHOD] = { DataType: "String", StringValue: method };
+  }
+  if (envelope.protocolVersion) {
+    attributes[ATTRIBUTE.PROTOCOL_VERSION] = {
+      DataType: "String",
+      StringValue: envelope.protocolVersion,
+    };
+  }
+  return { body: JSON.stringify(message), attributes };
+}
+
+/**
+ * Reads a message body and its attributes back into an envelope, or into the JSON-RPC error that
+ * answers a malformed one (with every routing fact that could still be read).
+ *
+ * @example Decode what a Python asyncmcp client sent
+ * ```ts
+ * import { decodeAttributes } from "@asyncmcp/asyncmcp/session";
+ *
+ * const incoming = decodeAttributes('{"jsonrpc":"2.0","id":1,"method":"ping"}', {
+ *   SessionId: { DataType: "String", StringValue: "abc" },
+ * });
+ * if (incoming.ok) console.log(incoming.envelope.sessionId); // "abc"
+ * ```
+ */
+export function decodeAttributes(
+  body: string,
+  attributes: Readonly<Record<string, { StringValue?: string } | undefined>> | undefined,
+): Incoming {
+  const routing = readRouting(attributes ?? {});
+  const parsed = parseJsonRpc(body);
+  if (!parsed.ok) {
+    return { ok: false, invalid: { ...routing, error: parsed.error, id: parsed.id } };
+  }
+  return { ok: true, envelope: { ...routing, message: parsed.message } };
+}
+
+/** Size in bytes that SQS and SNS count for a message: body plus attribute names, types and values. */
+export function encodedSize(body: string, attributes: MessageAttributes): number {
+  let size = utf8Length(body);
+  for (const [name, value] of Object.entries(attributes)) {
+    size += utf8Length(name) + utf8Length(value.DataType) + utf8Length(value.StringValue ?? "");
+  }
+  return size;
+}
+
+const encoder = new TextEncoder();
+
+function utf8Length(text: string): number {
+  // ASCII fast path: most bodies are ASCII JSON, and encoding them just to count is wasted work.
+  // deno-lint-ignore no-control-regex
+  return /^[\x00-\x7f]*$/.test(text) ? text.length : encoder.encode(text).length;
+}
+
+function readRouting(
+  attributes: Readonly<Record<string, { StringValue?: string } | undefined>>,
+): Routing {
+  const routing: Routing = {};
+  const text = (name: string) => {
+    const value = attributes[name]?.StringValue;
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const sessionId = text(ATTRIBUTE.SESSION_ID);
+  if (sessionId !== undefined) routing.sessionId = sessionId;
+  const clientId = text(ATTRIBUTE.CLIENT_ID);
+  if (clientId !== undefined) routing.clientId = clientId;
+  const protocolVersion = text(ATTRIBUTE.PROTOCOL_VERSION);
+  if (protocolVersion !== undefined) routing.protocolVersion = protocolVersion;
+  const timestamp = Number(text(ATTRIBUTE.TIMESTAMP));
+  if (Number.isFinite(timestamp)) routing.timestamp = timestamp;
+  return routing;
+}

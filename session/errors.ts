@@ -1,0 +1,134 @@
+/**
+ * Error classes that callers of asyncmcp can catch and tell apart.
+ *
+ * @module
+ */
+
+/**
+ * A message is larger than the broker or peer accepts, so it was not sent.
+ *
+ * @example Tell an oversized message from other failures
+ * ```ts
+ * import { MessageTooLargeError } from "@asyncmcp/asyncmcp";
+ *
+ * const error = new MessageTooLargeError(300_000, 262_144, "SNS Publish");
+ * console.log(error instanceof MessageTooLargeError, error.sizeBytes);
+ * ```
+ */
+export class MessageTooLargeError extends RangeError {
+  /** The encoded size of the message, body and attributes, in bytes. */
+  readonly sizeBytes: number;
+  /** The largest size the destination accepts, in bytes. */
+  readonly limitBytes: number;
+
+  /** Describes a message of `sizeBytes` refused by a destination that takes at most `limitBytes`. */
+  constructor(sizeBytes: number, limitBytes: number, destination: string) {
+    super(
+      `Cannot send message through ${destination} as it is too large: ` +
+        `${sizeBytes} bytes, the limit is ${limitBytes} bytes`,
+    );
+    this.name = "MessageTooLargeError";
+    this.sizeBytes = sizeBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** Facts about a failed broker call, kept on {@linkcode BrokerError}. */
+export interface BrokerErrorDetails {
+  /** The API operation, e.g. `SQS SendMessage`. */
+  operation: string;
+  /** The queue URL or topic ARN the call was about. */
+  address: string;
+  /** The AWS error code, e.g. `AWS.SimpleQueueService.NonExistentQueue`, when there is one. */
+  code?: string;
+  /** The HTTP status of the broker's answer, when there was one. */
+  status?: number;
+  /** Whether trying the same call again may succeed. */
+  retryable: boolean;
+}
+
+/**
+ * A call to SQS or SNS failed. Wraps the AWS SDK's error (in `cause`) with the operation and
+ * address, so that the message alone says what went wrong where.
+ *
+ * @example Inspect a broker failure
+ * ```ts
+ * import { BrokerError } from "@asyncmcp/asyncmcp";
+ *
+ * const error = BrokerError.from(new Error("socket hang up"), {
+ *   operation: "SQS SendMessage",
+ *   address: "https://sqs.us-east-1.amazonaws.com/123456789012/requests",
+ * });
+ * console.log(error.retryable, error.message);
+ * ```
+ */
+export class BrokerError extends Error {
+  /** The API operation, e.g. `SQS ReceiveMessage`. */
+  readonly operation: string;
+  /** The queue URL or topic ARN the call was about. */
+  readonly address: string;
+  /** The AWS error code, when the broker answered with one. */
+  readonly code?: string;
+  /** The HTTP status of the broker's answer, when there was one. */
+  readonly status?: number;
+  /** Whether trying the same call again may succeed. */
+  readonly retryable: boolean;
+
+  /** Wraps `cause`; prefer {@linkcode BrokerError.from}, which reads the AWS SDK's fields. */
+  constructor(message: string, details: BrokerErrorDetails, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BrokerError";
+    this.operation = details.operation;
+    this.address = details.address;
+    this.code = details.code;
+    this.status = details.status;
+    this.retryable = details.retryable;
+  }
+
+  /** Builds a `BrokerError` from whatever the AWS SDK threw. */
+  static from(
+    cause: unknown,
+    where: { operation: string; address: string },
+  ): BrokerError {
+    if (cause instanceof BrokerError) return cause;
+    const aws = cause as {
+      name?: string;
+      message?: string;
+      Code?: string;
+      $metadata?: { httpStatusCode?: number };
+      $retryable?: unknown;
+      $fault?: string;
+    };
+    const status = aws?.$metadata?.httpStatusCode;
+    const code = aws?.Code ?? (aws?.name && aws.name !== "Error" ? aws.name : undefined);
+    const retryable = status === undefined || status >= 500 || status === 429 ||
+      aws?.$retryable !== undefined || code === "ThrottlingException" ||
+      code === "RequestThrottled";
+    const detail = [code, status].filter((part) => part !== undefined).join(" ");
+    return new BrokerError(
+      `${where.operation} failed for ${where.address}: ${aws?.message ?? String(cause)}` +
+        (detail ? ` (${detail})` : ""),
+      { ...where, code, status, retryable },
+      { cause },
+    );
+  }
+}
+
+/**
+ * The connection to the server ended, or the transport was closed, before the operation finished.
+ *
+ * @example Recognise a closed transport
+ * ```ts
+ * import { TransportClosedError } from "@asyncmcp/asyncmcp";
+ *
+ * const error = new TransportClosedError("Cannot send message as the transport is closed");
+ * console.log(error.name);
+ * ```
+ */
+export class TransportClosedError extends Error {
+  /** Creates the error with a message that says what could not be done. */
+  constructor(message: string) {
+    super(message);
+    this.name = "TransportClosedError";
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The contract for a place where envelopes leave: an SQS queue, an SNS topic or a webhook URL.
+ *
+ * @module
+ */
+
+import type { Envelope } from "./envelope.ts";
+
+/**
+ * Sends envelopes to addresses of one kind (queue URLs, topic ARNs, URLs).
+ *
+ * @example An outbox that records what it sends
+ * ```ts
+ * import type { Envelope, Outbox } from "@asyncmcp/asyncmcp/session";
+ *
+ * class RecordingOutbox implements Outbox {
+ *   readonly sent: Array<[string, Envelope]> = [];
+ *   send(address: string, envelope: Envelope): Promise<void> {
+ *     this.sent.push([address, envelope]);
+ *     return Promise.resolve();
+ *   }
+ *   close(): Promise<void> {
+ *     return Promise.resolve();
+ *   }
+ * }
+ * ```
+ */
+export interface Outbox {
+  /**
+   * Sends one envelope. Resolves once the destination has accepted it.
+   *
+   * @throws {MessageTooLargeError} when the encoded message exceeds the destination's limit.
+   * @throws {BrokerError} when the destination refused it or could not be reached.
+   */
+  send(address: string, envelope: Envelope): Promise<void>;
+  /** Sends what is still buffered, then releases resources. Idempotent. */
+  close(): Promise<void>;
+}

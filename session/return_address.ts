@@ -1,0 +1,68 @@
+/**
+ * Where a client's return address lives in `initialize`, and how to put it there.
+ *
+ * @module
+ */
+
+import type { JSONRPCMessage } from "../sdk.ts";
+
+/** The two spellings of one transport's return address in `initialize` params (docs: WIRE.md). */
+export interface ReturnAddressKey {
+  /** The key in `params._meta`, e.g. `responseQueueUrl`. */
+  meta: string;
+  /** The legacy top-level `params` key of asyncmcp 0.2.x, e.g. `response_queue_url`. */
+  legacy?: string;
+}
+
+/**
+ * Reads the return address from an `initialize` request: `params._meta[key.meta]`, else the
+ * legacy `params[key.legacy]`. Returns undefined when neither is a non-empty string.
+ *
+ * @example
+ * ```ts
+ * import { readReturnAddress } from "@asyncmcp/asyncmcp/session";
+ *
+ * const address = readReturnAddress(
+ *   { jsonrpc: "2.0", id: 0, method: "initialize", params: { response_queue_url: "https://q" } },
+ *   { meta: "responseQueueUrl", legacy: "response_queue_url" },
+ * );
+ * console.log(address); // "https://q"
+ * ```
+ */
+export function readReturnAddress(
+  initialize: JSONRPCMessage,
+  key: ReturnAddressKey,
+): string | undefined {
+  const params = "params" in initialize
+    ? initialize.params as Record<string, unknown> | undefined
+    : undefined;
+  const meta = params?._meta as Record<string, unknown> | undefined;
+  const fromMeta = meta?.[key.meta];
+  if (typeof fromMeta === "string" && fromMeta !== "") return fromMeta;
+  const legacy = key.legacy ? params?.[key.legacy] : undefined;
+  if (typeof legacy === "string" && legacy !== "") return legacy;
+  return undefined;
+}
+
+/**
+ * Returns a copy of `initialize` with `params._meta` extended by `fields`; the original is left
+ * untouched because the SDK keeps a reference to it.
+ *
+ * @example
+ * ```ts
+ * import { withMeta } from "@asyncmcp/asyncmcp/session";
+ *
+ * const message = withMeta(
+ *   { jsonrpc: "2.0", id: 0, method: "initialize", params: {} },
+ *   { responseQueueUrl: "https://q" },
+ * );
+ * ```
+ */
+export function withMeta(
+  initialize: JSONRPCMessage,
+  fields: Record<string, string>,
+): JSONRPCMessage {
+  const params = ("params" in initialize ? initialize.params : undefined) ?? {};
+  const meta = (params as { _meta?: Record<string, unknown> })._meta ?? {};
+  return { ...initialize, params: { ...params, _meta: { ...meta, ...fields } } } as JSONRPCMessage;
+}

@@ -1,0 +1,647 @@
+/**
+ * The server side of every asyncmcp transport: sessions created on `initialize`, routed by id,
+ * answered at their return address, and ended on close or when idle.
+ *
+ * @module
+ */
+
+import {
+  type JSONRPCMessage,
+  type RequestId,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type Transport,
+  type TransportSendOptions,
+} from "../sdk.ts";
+import type { AddressPolicy } from "./address_policy.ts";
+import {
+  type Envelope,
+  errorResponse,
+  type InvalidEnvelope,
+  isResponse,
+  JSONRPC_ERROR,
+  methodOf,
+  requestIdOf,
+} from "./envelope.ts";
+import { MessageTooLargeError, TransportClosedError } from "./errors.ts";
+import type { Inbox, InboxDelivery } from "./inbox.ts";
+import { consoleLogger, describeError, type Logger } from "./logger.ts";
+import type { Outbox } from "./outbox.ts";
+import { readReturnAddress, type ReturnAddressKey } from "./return_address.ts";
+import { MemorySessionStore, type SessionRecord, type SessionStore } from "./session_store.ts";
+import { SessionTransport } from "./session_transport.ts";
+
+/** What `createServer` must return: an SDK `McpServer` or `Server`, or anything with their `connect`/`close`. */
+export interface ConnectableServer {
+  /** Attaches the server to a transport and starts it. */
+  connect(transport: Transport): Promise<void>;
+  /** Stops the server and closes its transport. */
+  close(): Promise<void>;
+}
+
+/** Options shared by every server-side transport (`SqsServer`, `SnsSqsServer`, ...). */
+export interface SessionOptions {
+  /** Builds a fresh MCP server for each session (and for each session rebuilt from the store). */
+  createServer: () => ConnectableServer | Promise<ConnectableServer>;
+  /**
+   * Where sessions are remembered. Share one store (for example on Deno KV or Redis) between
+   * workers reading the same queue, and any worker serves any session.
+   * @default {new MemorySessionStore()}
+   */
+  store?: SessionStore;
+  /** A session with no message for this long is ended. @default {1_800_000} (30 minutes) */
+  idleTimeoutMs?: number;
+  /** Most sessions this process holds at once; a further `initialize` is refused with an error. @default {1000} */
+  maxSessions?: number;
+  /**
+   * How long `close()` lets running requests finish before it hands their messages back to the
+   * broker for another worker. @default {500}
+   */
+  closeGraceMs?: number;
+  /** Chooses session ids. Must return at least 122 random bits in visible ASCII. @default 32 hex digits */
+  newSessionId?: () => string;
+  /** Where events are logged. @default {consoleLogger()} (level `warn`) */
+  logger?: Logger;
+  /** Called with every out-of-band failure (broker errors, unroutable messages are only logged). */
+  onerror?: (error: Error) => void;
+}
+
+/** Options for {@linkcode SessionHost}: the shared session options plus the transport's parts. */
+export interface SessionHostOptions extends SessionOptions {
+  /** Where client messages arrive. */
+  inbox: Inbox;
+  /** Where replies leave, addressed by the session's return address. */
+  outbox: Outbox;
+  /** Which `initialize` params carry the return address. */
+  returnAddressKey: ReturnAddressKey;
+  /** Which return addresses may be used. */
+  addressPolicy: AddressPolicy;
+}
+
+/** What {@linkcode SessionHost.status} reports. */
+export interface SessionHostStatus {
+  /** Whether the host is started and not closed. */
+  running: boolean;
+  /** Sessions held in this process. */
+  sessions: number;
+  /** Requests being handled in this process. */
+  inFlightRequests: number;
+}
+
+const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+const DEFAULT_MAX_SESSIONS = 1000;
+const DEFAULT_CLOSE_GRACE_MS = 500;
+const RECENT_ANSWERS_PER_SESSION = 512;
+const RECENT_INITIALIZES = 4096;
+const REPLAY_TIMEOUT_MS = 10_000;
+
+/** Creates a session id: a random UUID's 122 bits as 32 lowercase hex digits, like the Python peer. */
+export function newHexSessionId(): string {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+interface HostedSession {
+  record: SessionRecord;
+  transport: SessionTransport;
+  server: ConnectableServer;
+  /** Deliveries of requests being handled, by request key; settled once the answer is sent. */
+  inFlight: Map<string, InboxDelivery[]>;
+  /** Keys of requests already answered, oldest first. */
+  answered: Set<string>;
+  lastActive: number;
+  /** The request id of the `initialize` this session still has to answer, if any. */
+  pendingInitializeKey?: string;
+  /** Completes when a replayed `initialize` (rebuilding the session here) has been answered. */
+  replay?: { key: string; done: () => void };
+}
+
+/**
+ * Hosts MCP sessions behind any {@linkcode Inbox} and {@linkcode Outbox}. The four transports of
+ * asyncmcp are thin adapters around this class; use it directly to build another one.
+ *
+ * @example Host sessions from a custom inbox and outbox
+ * ```ts ignore
+ * import { McpServer } from "@asyncmcp/asyncmcp/sdk";
+ * import { SessionHost } from "@asyncmcp/asyncmcp/session";
+ *
+ * const host = new SessionHost({
+ *   inbox: myInbox,
+ *   outbox: myOutbox,
+ *   returnAddressKey: { meta: "replyTo" },
+ *   addressPolicy: (address) => address.startsWith("https://replies.example.com/"),
+ *   createServer: () => new McpServer({ name: "example", version: "1.0.0" }),
+ * });
+ * await host.start();
+ * ```
+ */
+export class SessionHost {
+  #options: SessionHostOptions;
+  #store: SessionStore;
+  #logger: Logger;
+  #idleTimeoutMs: number;
+  #maxSessions: number;
+  #closeGraceMs: number;
+  #newSessionId: () => string;
+  #sessions = new Map<string, HostedSession>();
+  #opening = new Map<string, Promise<HostedSession | undefined>>();
+  /** `clientId:requestId` of recent `initialize` requests → the session they created. */
+  #recentInitializes = new Map<string, string>();
+  #started = false;
+  #closed = false;
+  /** False once closing has handed unfinished work back: late answers are then dropped. */
+  #answering = true;
+  #sweeper?: ReturnType<typeof setInterval>;
+
+  /** Validates the options; nothing starts until {@linkcode SessionHost.start}. */
+  constructor(options: SessionHostOptions) {
+    this.#options = options;
+    this.#store = options.store ?? new MemorySessionStore();
+    this.#logger = options.logger ?? consoleLogger();
+    this.#idleTimeoutMs = positive("idleTimeoutMs", options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
+    this.#maxSessions = positive("maxSessions", options.maxSessions, DEFAULT_MAX_SESSIONS);
+    this.#closeGraceMs = nonNegative(
+      "closeGraceMs",
+      options.closeGraceMs,
+      DEFAULT_CLOSE_GRACE_MS,
+    );
+    this.#newSessionId = options.newSessionId ?? newHexSessionId;
+  }
+
+  /** What the host holds right now. */
+  get status(): SessionHostStatus {
+    let inFlightRequests = 0;
+    for (const session of this.#sessions.values()) inFlightRequests += session.inFlight.size;
+    return {
+      running: this.#started && !this.#closed,
+      sessions: this.#sessions.size,
+      inFlightRequests,
+    };
+  }
+
+  /** Starts receiving. Throws when called twice or after close. */
+  async start(): Promise<void> {
+    if (this.#started) {
+      throw new Error("Cannot start session host as it is already started: call start() once");
+    }
+    this.#started = true;
+    const sweepEveryMs = Math.min(Math.max(this.#idleTimeoutMs / 4, 10), 60_000);
+    this.#sweeper = setInterval(() => this.#sweepIdle(), sweepEveryMs);
+    await this.#options.inbox.start((deliveries) => {
+      for (const delivery of deliveries) this.#accept(delivery);
+    });
+  }
+
+  /**
+   * Stops receiving at once, lets running requests finish for `closeGraceMs`, hands the rest
+   * back to the broker, ends every session and flushes what is still being sent. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    await this.#options.inbox.close({ graceMs: this.#closeGraceMs });
+    this.#answering = false;
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    await Promise.allSettled(sessions.map((session) => this.#closeSession(session)));
+    await this.#options.outbox.close();
+  }
+
+  #accept(delivery: InboxDelivery): void {
+    const { incoming } = delivery;
+    if (!incoming.ok) {
+      this.#answerInvalid(delivery, incoming.invalid);
+      return;
+    }
+    const { envelope } = incoming;
+    if (methodOf(envelope.message) === "initialize") {
+      this.#initialize(delivery, envelope).catch((error) => this.#fail(delivery, error));
+      return;
+    }
+    if (envelope.sessionId === undefined) {
+      this.#refuse(delivery, "message has no session id and is not an initialize request");
+      return;
+    }
+    const live = this.#sessions.get(envelope.sessionId);
+    if (live) {
+      this.#route(live, delivery, envelope);
+      return;
+    }
+    this.#load(envelope.sessionId).then((session) => {
+      if (session) this.#route(session, delivery, envelope);
+      else this.#refuse(delivery, "unknown or expired session");
+    }).catch((error) => this.#fail(delivery, error));
+  }
+
+  #route(session: HostedSession, delivery: InboxDelivery, envelope: Envelope): void {
+    const { record } = session;
+    if (envelope.clientId && record.clientId && envelope.clientId !== record.clientId) {
+      // Answering would tell the session's real client about a request it never sent.
+      this.#refuse(delivery, "client id does not match the session's client");
+      return;
+    }
+    const { message } = envelope;
+    const id = requestIdOf(message);
+    if (
+      envelope.protocolVersion !== undefined &&
+      !SUPPORTED_PROTOCOL_VERSIONS.includes(envelope.protocolVersion)
+    ) {
+      if (id === undefined) {
+        this.#refuse(delivery, `unsupported protocol version ${envelope.protocolVersion}`);
+        return;
+      }
+      this.#sendError(session.record, id, {
+        code: JSONRPC_ERROR.INVALID_REQUEST,
+        message: `Unsupported protocol version ${envelope.protocolVersion}: ` +
+          `use one of ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}`,
+      }, delivery);
+      return;
+    }
+    this.#touch(session);
+    if (id !== undefined) {
+      const key = requestKey(id);
+      if (session.answered.has(key)) {
+        this.#log("debug", "request.duplicate_answered", delivery, envelope);
+        delivery.ack();
+        return;
+      }
+      const pending = session.inFlight.get(key);
+      if (pending) {
+        this.#log("debug", "request.duplicate_in_flight", delivery, envelope);
+        pending.push(delivery);
+        return;
+      }
+      if (this.#options.inbox.holdsGroupsInFlight) {
+        // A FIFO queue withholds the session's next messages (cancellations, answers to the
+        // server's own requests) until this one is deleted: settle now or the session stalls.
+        delivery.ack();
+        session.inFlight.set(key, []);
+      } else {
+        session.inFlight.set(key, [delivery]);
+      }
+      if (!session.transport.receive(message)) this.#releaseRequest(session, key);
+      return;
+    }
+    session.transport.receive(message);
+    delivery.ack();
+  }
+
+  async #initialize(delivery: InboxDelivery, envelope: Envelope): Promise<void> {
+    const { message } = envelope;
+    const id = requestIdOf(message);
+    if (id === undefined) {
+      this.#refuse(delivery, "initialize must be a request with an id");
+      return;
+    }
+    const returnAddress = readReturnAddress(message, this.#options.returnAddressKey);
+    if (returnAddress === undefined) {
+      this.#refuse(
+        delivery,
+        `initialize has no return address in params._meta.${this.#options.returnAddressKey.meta}`,
+      );
+      return;
+    }
+    if (!(await this.#options.addressPolicy(returnAddress))) {
+      // Sending even an error there is what the policy forbids.
+      this.#refuse(delivery, "return address refused by the address policy", { returnAddress });
+      return;
+    }
+    const replyTo: SessionRecord = {
+      id: "",
+      clientId: envelope.clientId,
+      returnAddress,
+      initialize: message,
+      createdAt: 0,
+      lastActiveAt: 0,
+    };
+    const initializeKey = `${envelope.clientId ?? ""}:${requestKey(id)}`;
+    const earlier = this.#recentInitializes.get(initializeKey);
+    const earlierSession = earlier === undefined ? undefined : this.#sessions.get(earlier);
+    if (earlierSession) {
+      // A redelivered initialize: it joins the session it already created instead of a new one.
+      this.#route(earlierSession, delivery, { ...envelope, sessionId: earlier });
+      return;
+    }
+    if (this.#sessions.size + this.#opening.size >= this.#maxSessions) {
+      this.#sendError(replyTo, id, {
+        code: JSONRPC_ERROR.SERVER_BUSY,
+        message:
+          `Cannot create session as this server holds its limit of ${this.#maxSessions} sessions: ` +
+          "try again later or close unused sessions",
+      }, delivery);
+      return;
+    }
+    const now = Date.now();
+    // A session id the client proposes is never adopted (session fixation).
+    const record: SessionRecord = {
+      ...replyTo,
+      id: this.#newSessionId(),
+      createdAt: now,
+      lastActiveAt: now,
+    };
+    this.#remember(initializeKey, record.id);
+    const session = await this.#open(record);
+    session.pendingInitializeKey = requestKey(id);
+    this.#log("info", "session.created", delivery, { ...envelope, sessionId: record.id });
+    this.#route(session, delivery, { ...envelope, sessionId: record.id });
+  }
+
+  /** Finds a session that this process does not hold in the store and rebuilds it here. */
+  #load(sessionId: string): Promise<HostedSession | undefined> {
+    let opening = this.#opening.get(sessionId);
+    if (!opening) {
+      opening = this.#rebuild(sessionId).finally(() => this.#opening.delete(sessionId));
+      this.#opening.set(sessionId, opening);
+    }
+    return opening;
+  }
+
+  async #rebuild(sessionId: string): Promise<HostedSession | undefined> {
+    const record = await this.#store.get(sessionId);
+    if (!record || this.#closed) return undefined;
+    if (record.lastActiveAt + this.#idleTimeoutMs < Date.now()) {
+      await this.#store.delete(sessionId);
+      return undefined;
+    }
+    const session = await this.#open(record);
+    // Replaying the stored initialize brings a fresh server to the state the client knows; its
+    // answer is for nobody and is dropped in #sendFromSession.
+    const replayId = `asyncmcp-replay-${crypto.randomUUID()}`;
+    const key = requestKey(replayId);
+    const replayed = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`Cannot rebuild session ${sessionId}: initialize replay timed out`)),
+        REPLAY_TIMEOUT_MS,
+      );
+      session.replay = {
+        key,
+        done: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+    });
+    session.transport.receive({ ...record.initialize, id: replayId } as JSONRPCMessage);
+    try {
+      await replayed;
+    } catch (error) {
+      this.#sessions.delete(sessionId);
+      await this.#closeSession(session);
+      throw error;
+    }
+    session.replay = undefined;
+    session.transport.receive({ jsonrpc: "2.0", method: "notifications/initialized" });
+    this.#logger.log("info", "session.rebuilt", { sessionId });
+    return session;
+  }
+
+  async #open(record: SessionRecord): Promise<HostedSession> {
+    const transport = new SessionTransport(
+      record.id,
+      (message, options) => this.#sendFromSession(session, message, options),
+    );
+    const server = await this.#options.createServer();
+    const session: HostedSession = {
+      record,
+      transport,
+      server,
+      inFlight: new Map(),
+      answered: new Set(),
+      lastActive: Date.now(),
+    };
+    this.#sessions.set(record.id, session);
+    await server.connect(transport);
+    const serverOnClose = transport.onclose;
+    transport.onclose = () => {
+      serverOnClose?.();
+      if (this.#sessions.get(record.id) === session) this.#sessions.delete(record.id);
+      for (const key of [...session.inFlight.keys()]) this.#releaseRequest(session, key);
+    };
+    return session;
+  }
+
+  async #sendFromSession(
+    session: HostedSession,
+    message: JSONRPCMessage,
+    _options?: TransportSendOptions,
+  ): Promise<void> {
+    const responseKey = isResponse(message)
+      ? requestKey((message as { id: RequestId }).id)
+      : undefined;
+    if (responseKey !== undefined && session.replay?.key === responseKey) {
+      session.replay.done();
+      return;
+    }
+    if (!this.#answering) {
+      throw new TransportClosedError(
+        `Cannot send message as the server is closed: session ${session.record.id}`,
+      );
+    }
+    const { record } = session;
+    if (responseKey !== undefined && responseKey === session.pendingInitializeKey) {
+      session.pendingInitializeKey = undefined;
+      const result = (message as { result?: { protocolVersion?: unknown } }).result;
+      if (typeof result?.protocolVersion === "string") {
+        record.protocolVersion = result.protocolVersion;
+      }
+      // Stored before the client can learn the session id, so any worker can serve its next message.
+      await this.#store.set(record);
+    }
+    const envelope: Envelope = {
+      message,
+      sessionId: record.id,
+      clientId: record.clientId,
+      protocolVersion: record.protocolVersion,
+    };
+    try {
+      await this.#options.outbox.send(record.returnAddress, envelope);
+    } catch (error) {
+      if (error instanceof MessageTooLargeError && responseKey !== undefined) {
+        const id = (message as { id: RequestId }).id;
+        await this.#options.outbox.send(record.returnAddress, {
+          ...envelope,
+          message: errorResponse(id, {
+            code: JSONRPC_ERROR.INTERNAL_ERROR,
+            message: `Result too large to send: ${error.sizeBytes} bytes, ` +
+              `the limit is ${error.limitBytes} bytes; return less data or a link to it`,
+          }),
+        });
+      } else {
+        if (responseKey !== undefined) this.#releaseRequest(session, responseKey);
+        throw error;
+      }
+    }
+    if (responseKey !== undefined) this.#settleRequest(session, responseKey);
+  }
+
+  #settleRequest(session: HostedSession, key: string): void {
+    const deliveries = session.inFlight.get(key);
+    if (!deliveries) return;
+    session.inFlight.delete(key);
+    for (const delivery of deliveries) delivery.ack();
+    session.answered.add(key);
+    if (session.answered.size > RECENT_ANSWERS_PER_SESSION) {
+      session.answered.delete(session.answered.values().next().value!);
+    }
+  }
+
+  #releaseRequest(session: HostedSession, key: string): void {
+    const deliveries = session.inFlight.get(key);
+    if (!deliveries) return;
+    session.inFlight.delete(key);
+    for (const delivery of deliveries) delivery.release();
+  }
+
+  #answerInvalid(delivery: InboxDelivery, invalid: InvalidEnvelope): void {
+    const sessionId = invalid.sessionId;
+    if (sessionId === undefined) {
+      this.#refuse(delivery, invalid.error.message, { sessionId, clientId: invalid.clientId });
+      return;
+    }
+    const answer = (session: HostedSession | undefined) => {
+      if (!session) {
+        this.#refuse(delivery, `${invalid.error.message} (unknown session)`, {
+          sessionId,
+          clientId: invalid.clientId,
+        });
+      } else if (
+        invalid.clientId && session.record.clientId && invalid.clientId !== session.record.clientId
+      ) {
+        this.#refuse(delivery, "client id does not match the session's client", { sessionId });
+      } else {
+        this.#sendError(session.record, invalid.id, invalid.error, delivery);
+      }
+    };
+    const live = this.#sessions.get(sessionId);
+    if (live) answer(live);
+    else this.#load(sessionId).then(answer).catch((error) => this.#fail(delivery, error));
+  }
+
+  /** Sends an error response to a known return address and settles the delivery once it is out. */
+  #sendError(
+    record: Pick<SessionRecord, "id" | "clientId" | "returnAddress" | "protocolVersion">,
+    id: RequestId | null,
+    error: { code: number; message: string },
+    delivery: InboxDelivery,
+  ): void {
+    this.#logger.log("warn", "message.answered_with_error", {
+      messageId: delivery.messageId,
+      sessionId: record.id || undefined,
+      clientId: record.clientId,
+      code: error.code,
+      reason: error.message,
+    });
+    this.#options.outbox.send(record.returnAddress, {
+      message: errorResponse(id, error),
+      sessionId: record.id || undefined,
+      clientId: record.clientId,
+      protocolVersion: record.protocolVersion,
+    }).then(() => delivery.ack(), (sendError) => this.#fail(delivery, sendError));
+  }
+
+  /** A message nobody can be told about: log why, then dead-letter or drop it. */
+  #refuse(delivery: InboxDelivery, reason: string, fields: Record<string, unknown> = {}): void {
+    const envelope = delivery.incoming.ok ? delivery.incoming.envelope : undefined;
+    this.#logger.log("warn", "message.refused", {
+      reason,
+      messageId: delivery.messageId,
+      receiveCount: delivery.receiveCount,
+      sessionId: envelope?.sessionId,
+      clientId: envelope?.clientId,
+      method: envelope ? methodOf(envelope.message) : undefined,
+      ...fields,
+    });
+    delivery.reject();
+  }
+
+  #fail(delivery: InboxDelivery, error: unknown): void {
+    this.#logger.log("error", "message.failed", {
+      messageId: delivery.messageId,
+      error: describeError(error),
+    });
+    delivery.release();
+    this.#options.onerror?.(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  #touch(session: HostedSession): void {
+    const now = Date.now();
+    session.lastActive = now;
+    if (now - session.record.lastActiveAt > this.#idleTimeoutMs / 4) {
+      session.record.lastActiveAt = now;
+      this.#store.set(session.record).catch((error) => {
+        this.#logger.log("error", "store.write_failed", {
+          sessionId: session.record.id,
+          error: describeError(error),
+        });
+      });
+    }
+  }
+
+  #sweepIdle(): void {
+    const cutoff = Date.now() - this.#idleTimeoutMs;
+    for (const session of [...this.#sessions.values()]) {
+      if (session.lastActive >= cutoff || session.inFlight.size > 0) continue;
+      this.#sessions.delete(session.record.id);
+      this.#logger.log("info", "session.idle_ended", { sessionId: session.record.id });
+      this.#closeSession(session).then(async () => {
+        // Another worker may have kept the session busy: only forget it when the store agrees.
+        const stored = await this.#store.get(session.record.id);
+        if (stored && stored.lastActiveAt < cutoff) await this.#store.delete(session.record.id);
+      }).catch((error) => this.#options.onerror?.(error));
+    }
+  }
+
+  async #closeSession(session: HostedSession): Promise<void> {
+    try {
+      await session.server.close();
+    } finally {
+      await session.transport.close();
+    }
+  }
+
+  #remember(initializeKey: string, sessionId: string): void {
+    this.#recentInitializes.set(initializeKey, sessionId);
+    if (this.#recentInitializes.size > RECENT_INITIALIZES) {
+      this.#recentInitializes.delete(this.#recentInitializes.keys().next().value!);
+    }
+  }
+
+  #log(
+    level: "debug" | "info",
+    event: string,
+    delivery: InboxDelivery,
+    envelope: Envelope,
+  ): void {
+    this.#logger.log(level, event, {
+      messageId: delivery.messageId,
+      sessionId: envelope.sessionId,
+      clientId: envelope.clientId,
+      method: methodOf(envelope.message),
+      requestId: requestIdOf(envelope.message),
+    });
+  }
+}
+
+function requestKey(id: RequestId): string {
+  // 1 and "1" are different JSON-RPC ids.
+  return typeof id === "number" ? `n:${id}` : `s:${id}`;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value)) {
+    throw new RangeError(
+      `Cannot create session host as '${name}' must be positive: current value is ${value}`,
+    );
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0) || !Number.isFinite(value)) {
+    throw new RangeError(
+      `Cannot create session host as '${name}' must not be negative: current value is ${value}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,124 @@
+/**
+ * Coalesces single sends into the broker's batch calls without delaying a lone message.
+ *
+ * @module
+ */
+
+/** Options for {@linkcode Batcher}. */
+export interface BatcherOptions<T> {
+  /** Most items per batch call (10 for SQS and SNS). */
+  maxItems: number;
+  /** Most bytes per batch call, as counted by `sizeOf`. @default {Infinity} */
+  maxBytes?: number;
+  /** The size of one item in bytes. @default {() => 0} */
+  sizeOf?: (item: T) => number;
+  /** Most batch calls running at once; items added meanwhile wait and travel together. */
+  maxConcurrent: number;
+  /** Runs one batch call; returns, per item in order, undefined for success or its error. */
+  run: (items: T[]) => Promise<Array<Error | undefined>>;
+}
+
+interface Pending<T> {
+  item: T;
+  size: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Collects items added in the same tick, and items added while all batch slots are busy, into
+ * batch calls. A lone item goes out at the end of the current tick, without a timer.
+ *
+ * @example Batch deletes
+ * ```ts
+ * import { Batcher } from "@asyncmcp/asyncmcp/sqs";
+ *
+ * const batcher = new Batcher<string>({
+ *   maxItems: 10,
+ *   maxConcurrent: 2,
+ *   run: (items) => {
+ *     console.log("deleting", items);
+ *     return Promise.resolve(items.map(() => undefined));
+ *   },
+ * });
+ * await Promise.all([batcher.add("a"), batcher.add("b")]); // one call with both
+ * ```
+ */
+export class Batcher<T> {
+  #options: BatcherOptions<T>;
+  #maxBytes: number;
+  #pending: Pending<T>[] = [];
+  #inFlight = 0;
+  #scheduled = false;
+  #idleWaiters: Array<() => void> = [];
+
+  /** Validates the limits; items are sent as they are added. */
+  constructor(options: BatcherOptions<T>) {
+    if (!(options.maxItems >= 1) || !(options.maxConcurrent >= 1)) {
+      throw new RangeError(
+        `Cannot create batcher as 'maxItems' and 'maxConcurrent' must be at least 1: ` +
+          `current values are ${options.maxItems} and ${options.maxConcurrent}`,
+      );
+    }
+    this.#options = options;
+    this.#maxBytes = options.maxBytes ?? Infinity;
+  }
+
+  /** Queues an item; resolves once its batch call succeeded for it, rejects with its error. */
+  add(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const size = this.#options.sizeOf?.(item) ?? 0;
+      this.#pending.push({ item, size, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        queueMicrotask(() => {
+          this.#scheduled = false;
+          this.#drain();
+        });
+      }
+    });
+  }
+
+  /** Resolves once nothing is queued or being sent. */
+  idle(): Promise<void> {
+    if (this.#pending.length === 0 && this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #drain(): void {
+    while (this.#pending.length > 0 && this.#inFlight < this.#options.maxConcurrent) {
+      const batch = this.#take();
+      this.#inFlight++;
+      this.#options.run(batch.map((entry) => entry.item)).then(
+        (results) => {
+          batch.forEach((entry, index) => {
+            const error = results[index];
+            if (error) entry.reject(error);
+            else entry.resolve();
+          });
+        },
+        (error) => {
+          for (const entry of batch) entry.reject(error);
+        },
+      ).finally(() => {
+        this.#inFlight--;
+        this.#drain();
+        if (this.#pending.length === 0 && this.#inFlight === 0) {
+          for (const resolve of this.#idleWaiters.splice(0)) resolve();
+        }
+      });
+    }
+  }
+
+  #take(): Pending<T>[] {
+    const batch: Pending<T>[] = [];
+    let bytes = 0;
+    while (this.#pending.length > 0 && batch.length < this.#options.maxItems) {
+      const next = this.#pending[0];
+      if (batch.length > 0 && bytes + next.size > this.#maxBytes) break;
+      batch.push(this.#pending.shift()!);
+      bytes += next.size;
+    }
+    return batch;
+  }
+}
