@@ -30,6 +30,16 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/** Options for {@linkcode startBroker}. */
+export interface StartBrokerOptions {
+  /**
+   * Run the embedded broker in a child process instead of this one: its work then runs on
+   * another core, as a real broker would, and its timers cannot trip the test sanitizers.
+   * @default {false}
+   */
+  childProcess?: boolean;
+}
+
 /**
  * Starts the embedded broker, or connects to `AWS_ENDPOINT_URL` when it is set (credentials and
  * region then come from the usual AWS environment variables).
@@ -43,7 +53,7 @@ export interface Broker {
  * await broker.close();
  * ```
  */
-export async function startBroker(): Promise<Broker> {
+export async function startBroker(options: StartBrokerOptions = {}): Promise<Broker> {
   const external = Deno.env.get("AWS_ENDPOINT_URL");
   const region = Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1";
   let endpoint: string;
@@ -53,10 +63,9 @@ export async function startBroker(): Promise<Broker> {
     endpoint = external;
     stop = () => Promise.resolve();
   } else {
-    const { startFauxqs } = await import("fauxqs");
-    const server = await startFauxqs({ port: 0, host: "127.0.0.1", logger: false });
-    endpoint = `http://127.0.0.1:${server.port}`;
-    stop = () => server.stop();
+    const started = options.childProcess ? await startChildBroker() : await startInProcessBroker();
+    endpoint = `http://127.0.0.1:${started.port}`;
+    stop = started.stop;
     credentials = { accessKeyId: "test", secretAccessKey: "test" };
   }
   const config = { endpoint, region, ...(credentials ? { credentials } : {}) };
@@ -80,5 +89,36 @@ export async function startBroker(): Promise<Broker> {
       return { url: QueueUrl!, arn: Attributes!.QueueArn! };
     },
     close: stop,
+  };
+}
+
+async function startInProcessBroker(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const { startFauxqs } = await import("fauxqs");
+  const server = await startFauxqs({ port: 0, host: "127.0.0.1", logger: false });
+  return { port: server.port, stop: () => server.stop() };
+}
+
+async function startChildBroker(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", new URL("./fauxqs_main.ts", import.meta.url).pathname],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("Cannot start embedded broker: its process ended before it listened");
+    text += value;
+  }
+  const { port } = JSON.parse(text.slice(0, text.indexOf("\n")));
+  return {
+    port,
+    async stop() {
+      await child.stdin.close();
+      await reader.cancel();
+      await child.status;
+    },
   };
 }

@@ -9,16 +9,23 @@ Deno.test("scratch", async () => {
   const req = await broker.createQueue(sqs, "req");
   const res = await broker.createQueue(sqs, "res");
   const server = new SqsServer({
-    sqs, requestQueueUrl: req.url,
+    sqs,
+    requestQueueUrl: req.url,
     createServer: () => {
       const s = new McpServer({ name: "t", version: "1" });
-      s.registerTool("echo", { inputSchema: { text: z.string() } }, ({ text }) => ({ content: [{ type: "text", text }] }));
+      s.registerTool(
+        "echo",
+        { inputSchema: { text: z.string() } },
+        ({ text }) => ({ content: [{ type: "text", text }] }),
+      );
       return s;
     },
   });
   await server.start();
   const client = new Client({ name: "c", version: "1" });
-  await client.connect(new SqsClientTransport({ sqs, requestQueueUrl: req.url, responseQueueUrl: res.url }));
+  await client.connect(
+    new SqsClientTransport({ sqs, requestQueueUrl: req.url, responseQueueUrl: res.url }),
+  );
   const t0 = performance.now();
   console.log(await client.listTools());
   for (let i = 0; i < 5; i++) {

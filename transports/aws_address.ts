@@ -44,7 +44,8 @@ export function parseQueueUrl(queueUrl: string): AwsAddress | undefined {
   return { account, region, origin: `${scheme.toLowerCase()}://${authority.toLowerCase()}`, name };
 }
 
-const QUEUE_URL = /^(https?):\/\/([A-Za-z0-9.-]+(?::\d+)?)\/(\d{12})\/([A-Za-z0-9_-]{1,80}(?:\.fifo)?)\/?$/i;
+const QUEUE_URL =
+  /^(https?):\/\/([A-Za-z0-9.-]+(?::\d+)?)\/(\d{12})\/([A-Za-z0-9_-]{1,80}(?:\.fifo)?)\/?$/i;
 
 /**
  * Parses an ARN such as `arn:aws:sns:us-east-1:123456789012:replies`. Returns undefined for

@@ -14,6 +14,12 @@ export interface BatcherOptions<T> {
   sizeOf?: (item: T) => number;
   /** Most batch calls running at once; items added meanwhile wait and travel together. */
   maxConcurrent: number;
+  /**
+   * When a batch goes out: `"microtask"` at the end of the current tick (for sends, where
+   * latency counts), `"macrotask"` after pending work such as handlers has run (for
+   * acknowledgements, which nobody waits for). @default {"microtask"}
+   */
+  flushAfter?: "microtask" | "macrotask";
   /** Runs one batch call; returns, per item in order, undefined for success or its error. */
   run: (items: T[]) => Promise<Array<Error | undefined>>;
 }
@@ -71,10 +77,12 @@ export class Batcher<T> {
       this.#pending.push({ item, size, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
-        queueMicrotask(() => {
+        const flush = () => {
           this.#scheduled = false;
           this.#drain();
-        });
+        };
+        if (this.#options.flushAfter === "macrotask") setTimeout(flush, 0);
+        else queueMicrotask(flush);
       }
     });
   }

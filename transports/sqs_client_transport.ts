@@ -33,6 +33,17 @@ export interface SqsClientTransportOptions extends SqsPollOptions {
 
 /** One reply router per (SQS client, response queue) in this process. */
 const routers = new WeakMap<SQSClient, Map<string, ReplyRouter>>();
+/** One outbox per SQS client, so that all clients' requests share batches. */
+const outboxes = new WeakMap<SQSClient, SqsOutbox>();
+
+function outboxFor(options: SqsClientTransportOptions): SqsOutbox {
+  let outbox = outboxes.get(options.sqs);
+  if (!outbox || options.maxMessageBytes !== undefined) {
+    outbox = new SqsOutbox(options);
+    if (options.maxMessageBytes === undefined) outboxes.set(options.sqs, outbox);
+  }
+  return outbox;
+}
 
 function replyRouterFor(options: SqsClientTransportOptions): ReplyRouter {
   let byQueue = routers.get(options.sqs);
@@ -80,7 +91,7 @@ export class SqsClientTransport extends ClientTransport {
   /** Creates the transport; the SDK client starts it in `connect()`. */
   constructor(options: SqsClientTransportOptions) {
     super({
-      outbox: new SqsOutbox(options),
+      outbox: outboxFor(options),
       serverAddress: options.requestQueueUrl,
       replies: replyRouterFor(options),
       initializeMeta: { [SQS_RETURN_ADDRESS.meta]: options.responseQueueUrl },

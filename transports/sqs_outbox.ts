@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { encodeAttributes, encodedSize } from "../session/envelope_codec.ts";
 import type { Envelope } from "../session/envelope.ts";
-import { BrokerError, MessageTooLargeError, TransportClosedError } from "../session/errors.ts";
+import { BrokerError, MessageTooLargeError } from "../session/errors.ts";
 import type { Outbox } from "../session/outbox.ts";
 import { Batcher } from "./batcher.ts";
 
@@ -30,7 +30,10 @@ export interface SqsOutboxOptions {
    * limit. @default {1048576} (1 MiB)
    */
   maxMessageBytes?: number;
-  /** Batch calls running at once per queue. @default {4} */
+  /**
+   * Batch calls running at once per queue. Fewer means fuller batches under load (messages wait
+   * for a free slot together), more means less queueing. @default {2}
+   */
   maxConcurrentBatches?: number;
 }
 
@@ -65,13 +68,12 @@ export class SqsOutbox implements Outbox {
   #maxMessageBytes: number;
   #maxConcurrent: number;
   #queues = new Map<string, Batcher<Entry>>();
-  #closed = false;
 
   /** Validates the options. */
   constructor(options: SqsOutboxOptions) {
     this.#sqs = options.sqs;
     this.#maxMessageBytes = options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
-    this.#maxConcurrent = options.maxConcurrentBatches ?? 4;
+    this.#maxConcurrent = options.maxConcurrentBatches ?? 2;
     if (!(this.#maxMessageBytes > 0 && this.#maxMessageBytes <= SQS_MAX_MESSAGE_BYTES)) {
       throw new RangeError(
         `Cannot create SQS outbox as 'maxMessageBytes' must be from 1 to ${SQS_MAX_MESSAGE_BYTES}: current value is ${this.#maxMessageBytes}`,
@@ -81,11 +83,6 @@ export class SqsOutbox implements Outbox {
 
   /** Sends one envelope to the queue at `queueUrl`. */
   send(queueUrl: string, envelope: Envelope): Promise<void> {
-    if (this.#closed) {
-      return Promise.reject(
-        new TransportClosedError("Cannot send message as the SQS outbox is closed"),
-      );
-    }
     const { body, attributes } = encodeAttributes({
       ...envelope,
       timestamp: envelope.timestamp ?? Math.floor(Date.now() / 1000),
@@ -102,9 +99,11 @@ export class SqsOutbox implements Outbox {
     return this.#batcher(queueUrl).add({ body, attributes, groupId, size });
   }
 
-  /** Waits for everything queued to be sent; later sends fail. */
+  /**
+   * Waits until everything queued has been sent. The outbox holds no other resources, so it may
+   * be shared by many transports and keeps working after this call.
+   */
   async close(): Promise<void> {
-    this.#closed = true;
     await Promise.all([...this.#queues.values()].map((batcher) => batcher.idle()));
   }
 

@@ -1,0 +1,15 @@
+/**
+ * Runs the embedded broker (fauxqs) as its own process: prints `{"port":N}` on the first line of
+ * standard output and stops when standard input closes, so it never outlives its parent.
+ *
+ * @module
+ */
+
+import { startFauxqs } from "fauxqs";
+
+const server = await startFauxqs({ port: 0, host: "127.0.0.1", logger: false });
+console.log(JSON.stringify({ port: server.port }));
+// Reading until end of input: the parent closing our stdin (or dying) is the signal to stop.
+for await (const _ of Deno.stdin.readable) { /* keep reading */ }
+await server.stop();
+Deno.exit(0);
