@@ -36,7 +36,8 @@ function percentile(samples: number[], p: number): number {
 
 function countRequests(sqs: SQSClient, counts: Map<string, number>): void {
   sqs.middlewareStack.add((next, context) => (args) => {
-    counts.set(context.commandName, (counts.get(context.commandName) ?? 0) + 1);
+    const name = context.commandName ?? "unknown";
+    counts.set(name, (counts.get(name) ?? 0) + 1);
     return next(args);
   }, { step: "initialize", name: "asyncmcpBenchCounter" });
 }

@@ -20,7 +20,8 @@ const sqs = new SQSClient({
 });
 const counts: Record<string, number> = {};
 sqs.middlewareStack.add((next, context) => (args) => {
-  counts[context.commandName] = (counts[context.commandName] ?? 0) + 1;
+  const name = context.commandName ?? "unknown";
+  counts[name] = (counts[name] ?? 0) + 1;
   return next(args);
 }, { step: "initialize", name: "asyncmcpBenchCounter" });
 
