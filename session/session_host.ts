@@ -283,6 +283,14 @@ export class SessionHost {
     }
     session.transport.receive(message);
     delivery.ack();
+    if (methodOf(message) === "notifications/cancelled") {
+      // A cancelled request is never answered (MCP spec), so its message is settled here or it
+      // would come back after close and run again.
+      const cancelled = (message as { params?: { requestId?: unknown } }).params?.requestId;
+      if (typeof cancelled === "string" || typeof cancelled === "number") {
+        this.#settleRequest(session, requestKey(cancelled));
+      }
+    }
   }
 
   async #initialize(delivery: InboxDelivery, envelope: Envelope): Promise<void> {

@@ -1,0 +1,182 @@
+/**
+ * Shared test fixtures: a real broker per test (embedded fauxqs, or AWS_ENDPOINT_URL), queues with
+ * unique names, the test MCP server, and a logger that records events.
+ *
+ * @module
+ */
+
+import { DeleteQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { z } from "zod";
+import { type Broker, startBroker } from "../examples/embedded_broker.ts";
+import { ElicitRequestSchema, type JSONRPCMessage, McpServer } from "../sdk.ts";
+import { Client } from "../sdk.ts";
+import type { LogFields, Logger, LogLevel } from "../session/logger.ts";
+
+/** What a test gets from {@linkcode withBroker}. */
+export interface BrokerContext {
+  broker: Broker;
+  sqs: SQSClient;
+  /** Creates a queue with a unique name (so runs against a shared LocalStack do not collide). */
+  queue(name: string, attributes?: Record<string, string>): Promise<{ url: string; arn: string }>;
+}
+
+/** Runs `fn` against a fresh broker, then removes what it created and stops the broker. */
+export async function withBroker(fn: (context: BrokerContext) => Promise<void>): Promise<void> {
+  const broker = await startBroker();
+  const sqs = broker.sqsClient();
+  const created: string[] = [];
+  const run = crypto.randomUUID().slice(0, 8);
+  try {
+    await fn({
+      broker,
+      sqs,
+      async queue(name, attributes) {
+        const fifo = name.endsWith(".fifo");
+        const base = fifo ? name.slice(0, -5) : name;
+        const queue = await broker.createQueue(
+          sqs,
+          `${base}-${run}${fifo ? ".fifo" : ""}`,
+          attributes,
+        );
+        created.push(queue.url);
+        return queue;
+      },
+    });
+  } finally {
+    if (!broker.embedded) {
+      for (const url of created) {
+        await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
+      }
+    }
+    sqs.destroy();
+    await broker.close();
+  }
+}
+
+/** A logged event. */
+export interface LoggedEvent {
+  level: LogLevel;
+  event: string;
+  fields: LogFields;
+}
+
+/** A logger that keeps every event, for asserting on what a server said it did. */
+export function recordingLogger(): Logger & { events: LoggedEvent[] } {
+  const events: LoggedEvent[] = [];
+  return {
+    events,
+    log(level, event, fields) {
+      events.push({ level, event, fields });
+    },
+  };
+}
+
+/** Facts the test server records, so tests can see what happened inside it. */
+export interface ServerProbe {
+  /** Ids of `wait_for_cancel` calls that started. */
+  started: string[];
+  /** Ids of `wait_for_cancel` calls whose signal was aborted. */
+  aborted: string[];
+  /** How many times `count_runs` ran. */
+  runs: number;
+}
+
+/** Options for {@linkcode createTestServer}. */
+export interface TestServerOptions {
+  probe?: ServerProbe;
+  /** What the `work` tool does. @default answers "done" */
+  work?: (signal: AbortSignal) => Promise<string>;
+}
+
+/** Creates a new empty probe. */
+export function newProbe(): ServerProbe {
+  return { started: [], aborted: [], runs: 0 };
+}
+
+/** The MCP server the end-to-end tests run: small tools that each exercise one behaviour. */
+export function createTestServer(options: TestServerOptions = {}): McpServer {
+  const probe = options.probe ?? newProbe();
+  const server = new McpServer({ name: "asyncmcp-test", version: "1.0.0" });
+  server.registerTool(
+    "echo",
+    { inputSchema: { text: z.string() } },
+    ({ text }) => ({ content: [{ type: "text", text }] }),
+  );
+  server.registerTool(
+    "progress",
+    { inputSchema: { steps: z.number().int() } },
+    async ({ steps }, extra) => {
+      for (let step = 1; step <= steps; step++) {
+        await extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: extra._meta!.progressToken!, progress: step, total: steps },
+        });
+      }
+      return { content: [{ type: "text", text: `${steps} steps` }] };
+    },
+  );
+  server.registerTool(
+    "wait_for_cancel",
+    { inputSchema: { id: z.string() } },
+    ({ id }, extra) =>
+      new Promise((_, reject) => {
+        probe.started.push(id);
+        extra.signal.addEventListener("abort", () => {
+          probe.aborted.push(id);
+          reject(new Error("cancelled"));
+        }, { once: true });
+      }),
+  );
+  server.registerTool("count_runs", {}, () => {
+    probe.runs++;
+    return { content: [{ type: "text", text: String(probe.runs) }] };
+  });
+  server.registerTool("work", {}, async (extra) => ({
+    content: [{ type: "text", text: await (options.work?.(extra.signal) ?? "done") }],
+  }));
+  server.registerTool(
+    "big",
+    { inputSchema: { bytes: z.number().int() } },
+    ({ bytes }) => ({ content: [{ type: "text", text: "x".repeat(bytes) }] }),
+  );
+  server.registerTool("ask_name", {}, async () => {
+    const answer = await server.server.elicitInput({
+      message: "What is your name?",
+      requestedSchema: { type: "object", properties: { name: { type: "string" } } },
+    });
+    return { content: [{ type: "text", text: `hello ${answer.content?.name}` }] };
+  });
+  return server;
+}
+
+/** A client that can answer elicitation requests with `name`. */
+export function createTestClient(name = "test-client", answerName = "Ada"): Client {
+  const client = new Client({ name, version: "1.0.0" }, { capabilities: { elicitation: {} } });
+  client.setRequestHandler(ElicitRequestSchema, () => ({
+    action: "accept",
+    content: { name: answerName },
+  }));
+  return client;
+}
+
+/** Resolves once `condition()` holds, checking every 10 ms; rejects after `timeoutMs`. */
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Text of the first content item of a tool result. */
+export function textOf(result: unknown): string {
+  return ((result as { content: Array<{ text: string }> }).content[0]).text;
+}
+
+/** Narrows a JSON-RPC message for assertions. */
+export function asRecord(message: JSONRPCMessage | unknown): Record<string, unknown> {
+  return message as Record<string, unknown>;
+}
