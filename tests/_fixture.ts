@@ -173,7 +173,7 @@ export async function eventually(
 
 /** Text of the first content item of a tool result. */
 export function textOf(result: unknown): string {
-  return ((result as { content: Array<{ text: string }> }).content[0]).text;
+  return (result as { content: Array<{ text: string }> }).content[0].text;
 }
 
 /** Narrows a JSON-RPC message for assertions. */

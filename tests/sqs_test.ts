@@ -160,11 +160,13 @@ Deno.test("SQS: 20 clients sharing one response queue each receive only their ow
       );
       return client;
     }));
-    const answers = await Promise.all(clients.flatMap((client, i) =>
-      [0, 1, 2].map(async (n) =>
-        textOf(await client.callTool({ name: "echo", arguments: { text: `${i}/${n}` } }))
-      )
-    ));
+    const answers = await Promise.all(
+      clients.flatMap((client, i) =>
+        [0, 1, 2].map(async (n) =>
+          textOf(await client.callTool({ name: "echo", arguments: { text: `${i}/${n}` } }))
+        )
+      ),
+    );
     assert.deepEqual(
       answers,
       clients.flatMap((_, i) => [0, 1, 2].map((n) => `${i}/${n}`)),
@@ -215,7 +217,9 @@ Deno.test("SQS: a second worker sharing the store answers a request the first on
       createServer: () =>
         createTestServer({
           work: (signal) =>
-            new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+            new Promise((_, reject) =>
+              signal.addEventListener("abort", () => reject(signal.reason))
+            ),
         }),
     });
     const client = createTestClient();
@@ -235,7 +239,8 @@ Deno.test("SQS: a second worker sharing the store answers a request the first on
     const second = await serve(context, {
       requestQueueUrl: requests.url,
       store,
-      createServer: () => createTestServer({ work: () => Promise.resolve("done by the second worker") }),
+      createServer: () =>
+        createTestServer({ work: () => Promise.resolve("done by the second worker") }),
     });
     assert.equal(textOf(await call), "done by the second worker");
     // Room for a stray second answer to arrive: the client would report an unknown response id.

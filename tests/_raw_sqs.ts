@@ -1,0 +1,167 @@
+/**
+ * Raw SQS access for wire-level tests: send exactly the bytes and attributes a peer would, and
+ * read exactly what our side put on a queue.
+ *
+ * @module
+ */
+
+import {
+  GetQueueAttributesCommand,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+
+/** One message as read off a queue. */
+export interface RawMessage {
+  body: string;
+  json: Record<string, unknown>;
+  attributes: Record<string, { DataType?: string; StringValue?: string }>;
+}
+
+/** String attributes in the SQS API shape. */
+export function stringAttributes(
+  values: Record<string, string>,
+): Record<string, MessageAttributeValue> {
+  return Object.fromEntries(
+    Object.entries(values).map((
+      [name, value],
+    ) => [name, { DataType: "String", StringValue: value }]),
+  );
+}
+
+/** Sends one raw message. */
+export async function sendRaw(
+  sqs: SQSClient,
+  queueUrl: string,
+  body: string,
+  attributes: Record<string, MessageAttributeValue> = {},
+): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: body,
+      MessageAttributes: Object.keys(attributes).length ? attributes : undefined,
+    }),
+  );
+}
+
+/** Receives (and leaves to expire, unacknowledged) the next message; throws when none arrives in time. */
+export async function receiveOne(
+  sqs: SQSClient,
+  queueUrl: string,
+  waitSeconds = 5,
+): Promise<RawMessage> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  while (Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ["All"],
+        VisibilityTimeout: 60,
+      }),
+    );
+    const [message] = Messages;
+    if (message) {
+      return {
+        body: message.Body ?? "",
+        json: JSON.parse(message.Body ?? "null"),
+        attributes: message.MessageAttributes ?? {},
+      };
+    }
+  }
+  throw new Error(`No message arrived on ${queueUrl} within ${waitSeconds} s`);
+}
+
+/** Asserts that no message arrives within `waitSeconds`. */
+export async function receiveNone(
+  sqs: SQSClient,
+  queueUrl: string,
+  waitSeconds = 1,
+): Promise<boolean> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: waitSeconds }),
+  );
+  return Messages.length === 0;
+}
+
+/** Visible plus in-flight messages on a queue. */
+export async function messagesOn(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/**
+ * Starts a session the way the Python asyncmcp SQS client does (initialize, then
+ * notifications/initialized) and returns the session id the server chose.
+ */
+export async function rawSession(
+  sqs: SQSClient,
+  requestQueueUrl: string,
+  responseQueueUrl: string,
+  clientId: string = crypto.randomUUID(),
+): Promise<{ sessionId: string; clientId: string; reply: RawMessage }> {
+  await sendRaw(
+    sqs,
+    requestQueueUrl,
+    pythonInitializeBody({ _meta: { responseQueueUrl } }),
+    pythonAttributes({ RequestId: "0", Method: "initialize", ClientId: clientId }),
+  );
+  const reply = await receiveOne(sqs, responseQueueUrl);
+  const sessionId = reply.attributes.SessionId?.StringValue;
+  if (!sessionId) throw new Error(`initialize reply carried no SessionId: ${reply.body}`);
+  await sendRaw(
+    sqs,
+    requestQueueUrl,
+    '{"method":"notifications/initialized","jsonrpc":"2.0"}',
+    pythonAttributes({
+      Method: "notifications/initialized",
+      SessionId: sessionId,
+      ClientId: clientId,
+    }),
+  );
+  return { sessionId, clientId, reply };
+}
+
+/**
+ * The body of an `initialize` exactly as the Python client writes it: `json.dumps` of the
+ * pydantic dump (spaces after `,` and `:`, keys in field order method, params, jsonrpc, id).
+ */
+export function pythonInitializeBody(extraParams: Record<string, unknown>): string {
+  const message = {
+    method: "initialize",
+    params: {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "mcp", version: "0.1.0" },
+      ...extraParams,
+    },
+    jsonrpc: "2.0",
+    id: 0,
+  };
+  return JSON.stringify(message).replaceAll('","', '", "').replaceAll('":', '": ')
+    .replaceAll('},"', '}, "');
+}
+
+/**
+ * Attributes as the Python client sets them: MessageType, Timestamp (Number, whole epoch
+ * seconds), then the given string attributes.
+ */
+export function pythonAttributes(
+  values: Record<string, string>,
+): Record<string, MessageAttributeValue> {
+  return {
+    MessageType: { DataType: "String", StringValue: "jsonrpc" },
+    Timestamp: { DataType: "Number", StringValue: String(Math.floor(Date.now() / 1000)) },
+    ...stringAttributes(values),
+  };
+}
