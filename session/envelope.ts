@@ -61,7 +61,16 @@ export type Incoming =
   | { readonly ok: true; readonly envelope: Envelope }
   | { readonly ok: false; readonly invalid: InvalidEnvelope };
 
-/** JSON-RPC error codes used by asyncmcp (the standard ones plus server errors). */
+/**
+ * JSON-RPC error codes used by asyncmcp (the standard ones plus server errors).
+ *
+ * @example
+ * ```ts
+ * import { JSONRPC_ERROR } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(JSONRPC_ERROR.PARSE_ERROR); // -32700
+ * ```
+ */
 export const JSONRPC_ERROR = {
   PARSE_ERROR: -32700,
   INVALID_REQUEST: -32600,
@@ -74,27 +83,72 @@ export const JSONRPC_ERROR = {
   SESSION_NOT_FOUND: -32001,
 } as const;
 
-/** The method of a request or notification, or undefined for a response. */
+/**
+ * The method of a request or notification, or undefined for a response.
+ *
+ * @example
+ * ```ts
+ * import { methodOf } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(methodOf({ jsonrpc: "2.0", id: 1, method: "ping" })); // "ping"
+ * ```
+ */
 export function methodOf(message: JSONRPCMessage): string | undefined {
   return "method" in message ? message.method : undefined;
 }
 
-/** The id of a request, or undefined for notifications and responses. */
+/**
+ * The id of a request, or undefined for notifications and responses.
+ *
+ * @example
+ * ```ts
+ * import { requestIdOf } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(requestIdOf({ jsonrpc: "2.0", id: 1, method: "ping" })); // 1
+ * ```
+ */
 export function requestIdOf(message: JSONRPCMessage): RequestId | undefined {
   return "method" in message && "id" in message ? message.id : undefined;
 }
 
-/** Whether the message is a request (has both `method` and `id`). */
+/**
+ * Whether the message is a request (has both `method` and `id`).
+ *
+ * @example
+ * ```ts
+ * import { isRequest } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(isRequest({ jsonrpc: "2.0", method: "notifications/initialized" })); // false
+ * ```
+ */
 export function isRequest(message: JSONRPCMessage): boolean {
   return "method" in message && "id" in message;
 }
 
-/** Whether the message is a response (a result or an error for some request id). */
+/**
+ * Whether the message is a response (a result or an error for some request id).
+ *
+ * @example
+ * ```ts
+ * import { isResponse } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(isResponse({ jsonrpc: "2.0", id: 1, result: {} })); // true
+ * ```
+ */
 export function isResponse(message: JSONRPCMessage): boolean {
   return !("method" in message) && ("result" in message || "error" in message);
 }
 
-/** Builds a JSON-RPC error response. */
+/**
+ * Builds a JSON-RPC error response.
+ *
+ * @example
+ * ```ts
+ * import { errorResponse, JSONRPC_ERROR } from "@asyncmcp/asyncmcp/session";
+ *
+ * const answer = errorResponse(7, { code: JSONRPC_ERROR.INVALID_PARAMS, message: "Invalid params: 'city' is missing" });
+ * ```
+ */
 export function errorResponse(
   id: RequestId | null,
   error: JsonRpcErrorObject,
@@ -107,6 +161,14 @@ export function errorResponse(
  * Parses a message body into a JSON-RPC message or the error that answers it.
  * Deliberately a hand-written shape check: it runs for every message, and the SDK validates the
  * params of each method again when it handles the message.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonRpc } from "@asyncmcp/asyncmcp/session";
+ *
+ * const parsed = parseJsonRpc("[1, 2]");
+ * if (!parsed.ok) console.log(parsed.error.code); // -32600: batches are not supported
+ * ```
  */
 export function parseJsonRpc(
   body: string,

@@ -25,7 +25,16 @@ export interface MessageAttribute {
 /** Message attributes by name. */
 export type MessageAttributes = Record<string, MessageAttribute>;
 
-/** The attribute names of the wire contract (compat with the Python asyncmcp peers). */
+/**
+ * The attribute names of the wire contract (compat with the Python asyncmcp peers).
+ *
+ * @example
+ * ```ts
+ * import { ATTRIBUTE } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(ATTRIBUTE.SESSION_ID); // "SessionId"
+ * ```
+ */
 export const ATTRIBUTE = {
   MESSAGE_TYPE: "MessageType",
   TIMESTAMP: "Timestamp",
@@ -100,7 +109,9 @@ export function encodeAttributes(
  */
 export function decodeAttributes(
   body: string,
-  attributes: Readonly<Record<string, { StringValue?: string } | undefined>> | undefined,
+  attributes:
+    | Readonly<Record<string, { DataType?: string; StringValue?: string } | undefined>>
+    | undefined,
 ): Incoming {
   const routing = readRouting(attributes ?? {});
   const parsed = parseJsonRpc(body);
@@ -110,7 +121,17 @@ export function decodeAttributes(
   return { ok: true, envelope: { ...routing, message: parsed.message } };
 }
 
-/** Size in bytes that SQS and SNS count for a message: body plus attribute names, types and values. */
+/**
+ * Size in bytes that SQS and SNS count for a message: body plus attribute names, types and values.
+ *
+ * @example
+ * ```ts
+ * import { encodeAttributes, encodedSize } from "@asyncmcp/asyncmcp/session";
+ *
+ * const { body, attributes } = encodeAttributes({ message: { jsonrpc: "2.0", id: 1, method: "ping" } });
+ * console.log(encodedSize(body, attributes) < 262_144);
+ * ```
+ */
 export function encodedSize(body: string, attributes: MessageAttributes): number {
   let size = utf8Length(body);
   for (const [name, value] of Object.entries(attributes)) {

@@ -14,16 +14,55 @@
  * @module
  */
 
-export * from "./envelope.ts";
-export * from "./envelope_codec.ts";
-export * from "./errors.ts";
-export * from "./inbox.ts";
-export * from "./outbox.ts";
-export * from "./logger.ts";
-export * from "./address_policy.ts";
-export * from "./return_address.ts";
-export * from "./session_store.ts";
-export * from "./session_transport.ts";
-export * from "./session_host.ts";
-export * from "./reply_router.ts";
-export * from "./client_transport.ts";
+export {
+  type Envelope,
+  errorResponse,
+  type Incoming,
+  type InvalidEnvelope,
+  isRequest,
+  isResponse,
+  JSONRPC_ERROR,
+  type JsonRpcErrorObject,
+  methodOf,
+  parseJsonRpc,
+  requestIdOf,
+  type Routing,
+} from "./envelope.ts";
+export {
+  ATTRIBUTE,
+  decodeAttributes,
+  encodeAttributes,
+  encodedSize,
+  type MessageAttribute,
+  type MessageAttributes,
+} from "./envelope_codec.ts";
+export {
+  BrokerError,
+  type BrokerErrorDetails,
+  MessageTooLargeError,
+  TransportClosedError,
+} from "./errors.ts";
+export type { DeliveryHandler, Inbox, InboxCloseOptions, InboxDelivery } from "./inbox.ts";
+export type { Outbox } from "./outbox.ts";
+export {
+  consoleLogger,
+  type ConsoleLoggerOptions,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from "./logger.ts";
+export { type AddressPolicy, allowAddresses } from "./address_policy.ts";
+export { readReturnAddress, type ReturnAddressKey, withMeta } from "./return_address.ts";
+export { MemorySessionStore, type SessionRecord, type SessionStore } from "./session_store.ts";
+export { type SessionSend, SessionTransport } from "./session_transport.ts";
+export {
+  type ConnectableServer,
+  newHexSessionId,
+  SessionHost,
+  type SessionHostOptions,
+  type SessionHostStatus,
+  type SessionOptions,
+} from "./session_host.ts";
+export { type ReplyRoute, ReplyRouter, type ReplyRouterOptions } from "./reply_router.ts";
+export { ClientTransport, type ClientTransportOptions } from "./client_transport.ts";

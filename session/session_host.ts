@@ -94,7 +94,16 @@ const RECENT_ANSWERS_PER_SESSION = 512;
 const RECENT_INITIALIZES = 4096;
 const REPLAY_TIMEOUT_MS = 10_000;
 
-/** Creates a session id: a random UUID's 122 bits as 32 lowercase hex digits, like the Python peer. */
+/**
+ * Creates a session id: a random UUID's 122 bits as 32 lowercase hex digits, like the Python peer.
+ *
+ * @example
+ * ```ts
+ * import { newHexSessionId } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(/^[0-9a-f]{32}$/.test(newHexSessionId())); // true
+ * ```
+ */
 export function newHexSessionId(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }

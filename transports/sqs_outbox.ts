@@ -17,7 +17,16 @@ import { BrokerError, MessageTooLargeError } from "../session/errors.ts";
 import type { Outbox } from "../session/outbox.ts";
 import { Batcher } from "./batcher.ts";
 
-/** The largest SQS message (body plus attributes), and the largest batch: 1 MiB. */
+/**
+ * The largest SQS message (body plus attributes), and the largest batch: 1 MiB.
+ *
+ * @example
+ * ```ts
+ * import { SQS_MAX_MESSAGE_BYTES } from "@asyncmcp/asyncmcp/sqs";
+ *
+ * console.log(SQS_MAX_MESSAGE_BYTES); // 1048576
+ * ```
+ */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 
 /** Options for {@linkcode SqsOutbox}. */

@@ -16,7 +16,16 @@ import { sameAccountAndRegion } from "./aws_address.ts";
 import { SqsInbox, type SqsPollOptions } from "./sqs_inbox.ts";
 import { SqsOutbox } from "./sqs_outbox.ts";
 
-/** The `initialize` keys that carry an SQS client's response queue (docs: WIRE.md). */
+/**
+ * The `initialize` keys that carry an SQS client's response queue (docs: WIRE.md).
+ *
+ * @example
+ * ```ts
+ * import { SQS_RETURN_ADDRESS } from "@asyncmcp/asyncmcp/sqs";
+ *
+ * console.log(SQS_RETURN_ADDRESS.meta); // "responseQueueUrl"
+ * ```
+ */
 export const SQS_RETURN_ADDRESS = {
   meta: "responseQueueUrl",
   legacy: "response_queue_url",

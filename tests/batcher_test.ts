@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { Batcher } from "../transports/batcher.ts";
+
+function recorder(fail: (item: number) => Error | undefined = () => undefined) {
+  const calls: number[][] = [];
+  return {
+    calls,
+    run: (items: number[]) => {
+      calls.push(items);
+      return Promise.resolve(items.map(fail));
+    },
+  };
+}
+
+Deno.test("Batcher sends items added in the same tick as one batch", async () => {
+  const { calls, run } = recorder();
+  const batcher = new Batcher<number>({ maxItems: 10, maxConcurrent: 1, run });
+  await Promise.all([1, 2, 3].map((item) => batcher.add(item)));
+  assert.deepEqual(calls, [[1, 2, 3]]);
+});
+
+Deno.test("Batcher sends a lone item without waiting for a timer", async () => {
+  const { calls, run } = recorder();
+  const batcher = new Batcher<number>({ maxItems: 10, maxConcurrent: 1, run });
+  const sent = batcher.add(1);
+  await Promise.resolve();
+  assert.deepEqual(calls, [[1]]);
+  await sent;
+});
+
+Deno.test("Batcher splits at maxItems and maxBytes", async () => {
+  const { calls, run } = recorder();
+  const batcher = new Batcher<number>({
+    maxItems: 3,
+    maxBytes: 10,
+    sizeOf: (item) => item,
+    maxConcurrent: 4,
+    run,
+  });
+  await Promise.all([1, 1, 1, 1, 6, 6].map((item) => batcher.add(item)));
+  assert.deepEqual(calls, [[1, 1, 1], [1, 6], [6]]);
+});
+
+Deno.test("Batcher rejects only the items whose entry failed", async () => {
+  const { run } = recorder((item) => item === 2 ? new Error("refused") : undefined);
+  const batcher = new Batcher<number>({ maxItems: 10, maxConcurrent: 1, run });
+  const results = await Promise.allSettled([1, 2, 3].map((item) => batcher.add(item)));
+  assert.deepEqual(results.map((result) => result.status), ["fulfilled", "rejected", "fulfilled"]);
+});
+
+Deno.test("Batcher rejects every item of a batch call that throws", async () => {
+  const batcher = new Batcher<number>({
+    maxItems: 10,
+    maxConcurrent: 1,
+    run: () => Promise.reject(new Error("network down")),
+  });
+  const results = await Promise.allSettled([1, 2].map((item) => batcher.add(item)));
+  assert.ok(results.every((result) => result.status === "rejected"));
+});
+
+Deno.test("Batcher collects items that arrive while every slot is busy into the next batch", async () => {
+  const calls: number[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const batcher = new Batcher<number>({
+    maxItems: 10,
+    maxConcurrent: 1,
+    run: async (items) => {
+      calls.push(items);
+      if (calls.length === 1) await gate;
+      return items.map(() => undefined);
+    },
+  });
+  const first = batcher.add(1);
+  await Promise.resolve();
+  const later = [2, 3, 4].map((item) => batcher.add(item));
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  release();
+  await Promise.all([first, ...later]);
+  assert.deepEqual(calls, [[1], [2, 3, 4]]);
+});
+
+Deno.test("Batcher throws a RangeError for maxItems below 1", () => {
+  assert.throws(
+    () => new Batcher<number>({ maxItems: 0, maxConcurrent: 1, run: () => Promise.resolve([]) }),
+    RangeError,
+  );
+});
