@@ -16,6 +16,7 @@ import {
   messagesOn,
   pythonAttributes,
   pythonInitializeBody,
+  type RawMessage,
   rawSession,
   receiveNone,
   receiveOne,
@@ -40,6 +41,46 @@ async function startServer(
   return { server, events: logger.events };
 }
 
+/** Sends `body` in a fresh session, as the Python client would, and returns the server's answer. */
+async function answerInSession(
+  body: string,
+  attributes: Record<string, string> = {},
+): Promise<RawMessage> {
+  let answer: RawMessage | undefined;
+  await withBroker(async ({ sqs, queue }) => {
+    const requests = await queue("requests");
+    const replies = await queue("replies");
+    const { server } = await startServer(sqs, requests.url);
+    const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
+    await sendRaw(
+      sqs,
+      requests.url,
+      body,
+      pythonAttributes({ SessionId: sessionId, ClientId: clientId, ...attributes }),
+    );
+    answer = await receiveOne(sqs, replies.url);
+    assert.equal(answer.attributes.SessionId.StringValue, sessionId);
+    await server.close();
+  });
+  return answer!;
+}
+
+/** Sends `body` with no usable return address; asserts the refusal is logged and the message gone. */
+async function refusedAndDeleted(
+  body: string,
+  attributes: Record<string, string>,
+  reason: RegExp,
+): Promise<void> {
+  await withBroker(async ({ sqs, queue }) => {
+    const requests = await queue("requests");
+    const { server, events } = await startServer(sqs, requests.url);
+    await sendRaw(sqs, requests.url, body, pythonAttributes(attributes));
+    await eventually(() => refusal(events, reason) !== undefined);
+    await eventually(async () => (await messagesOn(sqs, requests.url)) === 0);
+    await server.close();
+  });
+}
+
 function refusal(events: LoggedEvent[], reason: RegExp): LoggedEvent | undefined {
   return events.find((event) =>
     event.event === "message.refused" && reason.test(String(event.fields.reason))
@@ -47,129 +88,50 @@ function refusal(events: LoggedEvent[], reason: RegExp): LoggedEvent | undefined
 }
 
 Deno.test("SQS malformed: a body that is not JSON in a known session is answered with a parse error", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const replies = await queue("replies");
-    const { server } = await startServer(sqs, requests.url);
-    const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
-    await sendRaw(
-      sqs,
-      requests.url,
-      "{not json",
-      pythonAttributes({ SessionId: sessionId, ClientId: clientId }),
-    );
-    const reply = await receiveOne(sqs, replies.url);
-    assert.equal(reply.json.id, null);
-    assert.equal((reply.json.error as { code: number }).code, -32700);
-    assert.equal(reply.attributes.SessionId.StringValue, sessionId);
-    await server.close();
-  });
+  const answer = await answerInSession("{not json");
+  assert.equal(answer.json.id, null);
+  assert.equal((answer.json.error as { code: number }).code, -32700);
 });
 
 Deno.test("SQS malformed: a JSON-RPC batch array in a known session is answered with an invalid request error", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const replies = await queue("replies");
-    const { server } = await startServer(sqs, requests.url);
-    const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
-    await sendRaw(
-      sqs,
-      requests.url,
-      '[{"jsonrpc":"2.0","id":1,"method":"ping"}]',
-      pythonAttributes({ SessionId: sessionId, ClientId: clientId }),
-    );
-    const reply = await receiveOne(sqs, replies.url);
-    const error = reply.json.error as { code: number; message: string };
-    assert.equal(error.code, -32600);
-    assert.match(error.message, /batches are not supported/);
-    await server.close();
-  });
+  const answer = await answerInSession('[{"jsonrpc":"2.0","id":1,"method":"ping"}]');
+  const error = answer.json.error as { code: number; message: string };
+  assert.equal(error.code, -32600);
+  assert.match(error.message, /batches are not supported/);
 });
 
 Deno.test("SQS malformed: a request that is not JSON-RPC 2.0 is answered with its id and an invalid request error", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const replies = await queue("replies");
-    const { server } = await startServer(sqs, requests.url);
-    const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
-    await sendRaw(
-      sqs,
-      requests.url,
-      '{"jsonrpc":"1.0","id":42,"method":"ping"}',
-      pythonAttributes({ SessionId: sessionId, ClientId: clientId }),
-    );
-    const reply = await receiveOne(sqs, replies.url);
-    assert.equal(reply.json.id, 42);
-    assert.equal((reply.json.error as { code: number }).code, -32600);
-    await server.close();
-  });
+  const answer = await answerInSession('{"jsonrpc":"1.0","id":42,"method":"ping"}');
+  assert.equal(answer.json.id, 42);
+  assert.equal((answer.json.error as { code: number }).code, -32600);
 });
 
 Deno.test("SQS malformed: an unknown method is answered with method not found", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const replies = await queue("replies");
-    const { server } = await startServer(sqs, requests.url);
-    const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
-    await sendRaw(
-      sqs,
-      requests.url,
-      '{"jsonrpc":"2.0","id":5,"method":"no/such/method"}',
-      pythonAttributes({ SessionId: sessionId, ClientId: clientId }),
-    );
-    const reply = await receiveOne(sqs, replies.url);
-    assert.equal(reply.json.id, 5);
-    assert.equal((reply.json.error as { code: number }).code, -32601);
-    await server.close();
-  });
+  const answer = await answerInSession('{"jsonrpc":"2.0","id":5,"method":"no/such/method"}');
+  assert.equal(answer.json.id, 5);
+  assert.equal((answer.json.error as { code: number }).code, -32601);
 });
 
 Deno.test("SQS malformed: a request with an unsupported protocol version is answered with an invalid request error", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const replies = await queue("replies");
-    const { server } = await startServer(sqs, requests.url);
-    const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
-    await sendRaw(
-      sqs,
-      requests.url,
-      '{"jsonrpc":"2.0","id":3,"method":"ping"}',
-      pythonAttributes({ SessionId: sessionId, ClientId: clientId, ProtocolVersion: "1999-01-01" }),
-    );
-    const reply = await receiveOne(sqs, replies.url);
-    assert.equal(reply.json.id, 3);
-    const error = reply.json.error as { code: number; message: string };
-    assert.equal(error.code, -32600);
-    assert.match(error.message, /Unsupported protocol version 1999-01-01/);
-    await server.close();
+  const answer = await answerInSession('{"jsonrpc":"2.0","id":3,"method":"ping"}', {
+    ProtocolVersion: "1999-01-01",
   });
+  assert.equal(answer.json.id, 3);
+  const error = answer.json.error as { code: number; message: string };
+  assert.equal(error.code, -32600);
+  assert.match(error.message, /Unsupported protocol version 1999-01-01/);
 });
 
 Deno.test("SQS malformed: a body that is not JSON and names no session is logged and deleted", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const { server, events } = await startServer(sqs, requests.url);
-    await sendRaw(sqs, requests.url, "garbage", pythonAttributes({ ClientId: "c" }));
-    await eventually(() => refusal(events, /Parse error/) !== undefined);
-    await eventually(async () => (await messagesOn(sqs, requests.url)) === 0);
-    await server.close();
-  });
+  await refusedAndDeleted("garbage", { ClientId: "c" }, /Parse error/);
 });
 
 Deno.test("SQS malformed: a message for an unknown session is logged and deleted when the queue has no redrive policy", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const { server, events } = await startServer(sqs, requests.url);
-    await sendRaw(
-      sqs,
-      requests.url,
-      '{"jsonrpc":"2.0","id":1,"method":"ping"}',
-      pythonAttributes({ SessionId: "0123456789abcdef0123456789abcdef", ClientId: "c" }),
-    );
-    await eventually(() => refusal(events, /unknown or expired session/) !== undefined);
-    await eventually(async () => (await messagesOn(sqs, requests.url)) === 0);
-    await server.close();
-  });
+  await refusedAndDeleted(
+    '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    { SessionId: "0123456789abcdef0123456789abcdef", ClientId: "c" },
+    /unknown or expired session/,
+  );
 });
 
 Deno.test("SQS malformed: a message for an unknown session goes to the dead-letter queue when the queue has a redrive policy", async () => {
@@ -211,19 +173,11 @@ Deno.test("SQS malformed: a message that names a session with another client's i
 });
 
 Deno.test("SQS malformed: an initialize without a return address is logged and deleted", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const { server, events } = await startServer(sqs, requests.url);
-    await sendRaw(
-      sqs,
-      requests.url,
-      pythonInitializeBody({}),
-      pythonAttributes({ RequestId: "0", Method: "initialize", ClientId: "c" }),
-    );
-    await eventually(() => refusal(events, /no return address/) !== undefined);
-    await eventually(async () => (await messagesOn(sqs, requests.url)) === 0);
-    await server.close();
-  });
+  await refusedAndDeleted(
+    pythonInitializeBody({}),
+    { RequestId: "0", Method: "initialize", ClientId: "c" },
+    /no return address/,
+  );
 });
 
 Deno.test("SQS malformed: an initialize naming a response queue in another account is refused and nothing is sent", async () => {

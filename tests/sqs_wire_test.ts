@@ -6,6 +6,7 @@ import { createTestServer, recordingLogger, withBroker } from "./_fixture.ts";
 import {
   pythonAttributes,
   pythonInitializeBody,
+  type RawMessage,
   rawSession,
   receiveOne,
   sendRaw,
@@ -22,6 +23,28 @@ async function startServer(sqs: SQSClient, requestQueueUrl: string): Promise<Sqs
   });
   await server.start();
   return server;
+}
+
+/** Sends a Python client's initialize with `params` and `attributes` and returns the answer. */
+async function answerToInitialize(
+  params: (replies: string) => Record<string, unknown>,
+  attributes: Record<string, string> = {},
+): Promise<RawMessage> {
+  let answer: RawMessage | undefined;
+  await withBroker(async ({ sqs, queue }) => {
+    const requests = await queue("requests");
+    const replies = await queue("replies");
+    const server = await startServer(sqs, requests.url);
+    await sendRaw(
+      sqs,
+      requests.url,
+      pythonInitializeBody(params(replies.url)),
+      pythonAttributes({ RequestId: "0", Method: "initialize", ClientId: "python", ...attributes }),
+    );
+    answer = await receiveOne(sqs, replies.url);
+    await server.close();
+  });
+  return answer!;
 }
 
 Deno.test("SQS wire: a Python client's initialize gets a result with a 32-hex session id and the compat attributes", async () => {
@@ -75,45 +98,19 @@ Deno.test("SQS wire: a Python client's tools/call in its session is answered wit
 });
 
 Deno.test("SQS wire: a legacy initialize with params.response_queue_url is answered on that queue", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const replies = await queue("replies");
-    const server = await startServer(sqs, requests.url);
-    await sendRaw(
-      sqs,
-      requests.url,
-      pythonInitializeBody({ response_queue_url: replies.url }),
-      pythonAttributes({ RequestId: "0", Method: "initialize", ClientId: "legacy-client" }),
-    );
-    const reply = await receiveOne(sqs, replies.url);
-    assert.equal(reply.json.id, 0);
-    assert.ok(reply.json.result);
-    assert.match(reply.attributes.SessionId.StringValue!, /^[0-9a-f]{32}$/);
-    await server.close();
-  });
+  const answer = await answerToInitialize((replies) => ({ response_queue_url: replies }));
+  assert.equal(answer.json.id, 0);
+  assert.ok(answer.json.result);
+  assert.match(answer.attributes.SessionId.StringValue!, /^[0-9a-f]{32}$/);
 });
 
 Deno.test("SQS wire: a session id the client proposes on initialize is not adopted", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const replies = await queue("replies");
-    const server = await startServer(sqs, requests.url);
-    await sendRaw(
-      sqs,
-      requests.url,
-      pythonInitializeBody({ _meta: { responseQueueUrl: replies.url } }),
-      pythonAttributes({
-        RequestId: "0",
-        Method: "initialize",
-        ClientId: "fixation",
-        SessionId: "attacker-chosen-session-id",
-      }),
-    );
-    const reply = await receiveOne(sqs, replies.url);
-    assert.notEqual(reply.attributes.SessionId.StringValue, "attacker-chosen-session-id");
-    assert.match(reply.attributes.SessionId.StringValue!, /^[0-9a-f]{32}$/);
-    await server.close();
-  });
+  const answer = await answerToInitialize(
+    (replies) => ({ _meta: { responseQueueUrl: replies } }),
+    { SessionId: "attacker-chosen-session-id" },
+  );
+  assert.notEqual(answer.attributes.SessionId.StringValue, "attacker-chosen-session-id");
+  assert.match(answer.attributes.SessionId.StringValue!, /^[0-9a-f]{32}$/);
 });
 
 Deno.test("SQS wire: our client sends initialize with _meta.responseQueueUrl, ClientId and the compat attributes", async () => {
