@@ -85,6 +85,27 @@ export class BrokerError extends Error {
     this.retryable = details.retryable;
   }
 
+  /**
+   * Turns the `Failed` list of a batch call into one error (or undefined) per entry, in order;
+   * entries are identified by their index as `Id`.
+   */
+  static perEntry(
+    count: number,
+    failed:
+      | ReadonlyArray<{ Id?: string; Code?: string; Message?: string; SenderFault?: boolean }>
+      | undefined,
+    where: { operation: string; address: string },
+  ): Array<BrokerError | undefined> {
+    const errors: Array<BrokerError | undefined> = new Array(count).fill(undefined);
+    for (const entry of failed ?? []) {
+      errors[Number(entry.Id)] = new BrokerError(
+        `${where.operation} failed for ${where.address}: ${entry.Message ?? entry.Code}`,
+        { ...where, code: entry.Code, retryable: entry.SenderFault !== true },
+      );
+    }
+    return errors;
+  }
+
   /** Builds a `BrokerError` from whatever the AWS SDK threw. */
   static from(
     cause: unknown,

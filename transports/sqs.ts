@@ -37,3 +37,9 @@ export {
 export { SQS_MAX_MESSAGE_BYTES, SqsOutbox, type SqsOutboxOptions } from "./sqs_outbox.ts";
 export { type AwsAddress, parseArn, parseQueueUrl, sameAccountAndRegion } from "./aws_address.ts";
 export { Batcher, type BatcherOptions } from "./batcher.ts";
+export {
+  BatchingOutbox,
+  type BatchingOutboxOptions,
+  type OutgoingMessage,
+  type SendApi,
+} from "./batching_outbox.ts";

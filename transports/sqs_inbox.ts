@@ -323,14 +323,7 @@ export class SqsInbox implements Inbox {
     } catch (error) {
       throw BrokerError.from(error, { operation, address });
     }
-    const errors: Array<Error | undefined> = handles.map(() => undefined);
-    for (const failed of result.Failed ?? []) {
-      errors[Number(failed.Id)] = new BrokerError(
-        `${operation} failed for ${address}: ${failed.Message ?? failed.Code}`,
-        { operation, address, code: failed.Code, retryable: false },
-      );
-    }
-    return errors;
+    return BrokerError.perEntry(handles.length, result.Failed, { operation, address });
   }
 
   async #readQueueFacts(): Promise<QueueFacts> {

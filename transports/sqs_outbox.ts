@@ -4,18 +4,9 @@
  * @module
  */
 
-import {
-  type MessageAttributeValue,
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  SendMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
-import { encodeAttributes, encodedSize } from "../session/envelope_codec.ts";
-import type { Envelope } from "../session/envelope.ts";
-import { BrokerError, MessageTooLargeError } from "../session/errors.ts";
-import type { Outbox } from "../session/outbox.ts";
-import { Batcher } from "./batcher.ts";
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { BrokerError } from "../session/errors.ts";
+import { BatchingOutbox, fifoFields, type SendApi } from "./batching_outbox.ts";
 
 /**
  * The largest SQS message (body plus attributes), and the largest batch: 1 MiB.
@@ -46,17 +37,10 @@ export interface SqsOutboxOptions {
   maxConcurrentBatches?: number;
 }
 
-interface Entry {
-  body: string;
-  attributes: Record<string, MessageAttributeValue>;
-  groupId?: string;
-  size: number;
-}
-
 /**
- * An {@linkcode Outbox} whose addresses are SQS queue URLs. Messages sent in the same tick (and
- * while earlier batches are in flight) share one `SendMessageBatch`; a lone one goes out as a
- * plain `SendMessage` at once. For FIFO queues (`.fifo`), `MessageGroupId` is the session id (the
+ * An outbox whose addresses are SQS queue URLs. Messages sent in the same tick (and while
+ * earlier batches are in flight) share one `SendMessageBatch`; a lone one goes out as a plain
+ * `SendMessage` at once. For FIFO queues (`.fifo`), `MessageGroupId` is the session id (the
  * client id before there is one) and each message gets a fresh `MessageDeduplicationId`.
  *
  * @example Send one envelope
@@ -72,116 +56,60 @@ interface Entry {
  * await outbox.close();
  * ```
  */
-export class SqsOutbox implements Outbox {
-  #sqs: SQSClient;
-  #maxMessageBytes: number;
-  #maxConcurrent: number;
-  #queues = new Map<string, Batcher<Entry>>();
-
+export class SqsOutbox extends BatchingOutbox {
   /** Validates the options. */
   constructor(options: SqsOutboxOptions) {
-    this.#sqs = options.sqs;
-    this.#maxMessageBytes = options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
-    this.#maxConcurrent = options.maxConcurrentBatches ?? 2;
-    if (!(this.#maxMessageBytes > 0 && this.#maxMessageBytes <= SQS_MAX_MESSAGE_BYTES)) {
+    const maxMessageBytes = options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
+    if (!(maxMessageBytes > 0 && maxMessageBytes <= SQS_MAX_MESSAGE_BYTES)) {
       throw new RangeError(
-        `Cannot create SQS outbox as 'maxMessageBytes' must be from 1 to ${SQS_MAX_MESSAGE_BYTES}: current value is ${this.#maxMessageBytes}`,
+        `Cannot create SQS outbox as 'maxMessageBytes' must be from 1 to ${SQS_MAX_MESSAGE_BYTES}: current value is ${maxMessageBytes}`,
       );
     }
-  }
-
-  /** Sends one envelope to the queue at `queueUrl`. */
-  send(queueUrl: string, envelope: Envelope): Promise<void> {
-    const { body, attributes } = encodeAttributes({
-      ...envelope,
-      timestamp: envelope.timestamp ?? Math.floor(Date.now() / 1000),
+    super(sqsSendApi(options.sqs), {
+      maxMessageBytes,
+      maxBatchBytes: SQS_MAX_MESSAGE_BYTES,
+      maxConcurrentBatches: options.maxConcurrentBatches,
     });
-    const size = encodedSize(body, attributes);
-    if (size > this.#maxMessageBytes) {
-      return Promise.reject(
-        new MessageTooLargeError(size, this.#maxMessageBytes, `SQS queue ${queueUrl}`),
-      );
-    }
-    const groupId = queueUrl.endsWith(".fifo")
-      ? envelope.sessionId ?? envelope.clientId ?? "asyncmcp"
-      : undefined;
-    return this.#batcher(queueUrl).add({ body, attributes, groupId, size });
   }
+}
 
-  /**
-   * Waits until everything queued has been sent. The outbox holds no other resources, so it may
-   * be shared by many transports and keeps working after this call.
-   */
-  async close(): Promise<void> {
-    await Promise.all([...this.#queues.values()].map((batcher) => batcher.idle()));
-  }
-
-  #batcher(queueUrl: string): Batcher<Entry> {
-    let batcher = this.#queues.get(queueUrl);
-    if (!batcher) {
-      batcher = new Batcher<Entry>({
-        maxItems: 10,
-        maxBytes: SQS_MAX_MESSAGE_BYTES,
-        sizeOf: (entry) => entry.size,
-        maxConcurrent: this.#maxConcurrent,
-        run: (entries) => this.#sendBatch(queueUrl, entries),
-      });
-      this.#queues.set(queueUrl, batcher);
-    }
-    return batcher;
-  }
-
-  async #sendBatch(queueUrl: string, entries: Entry[]): Promise<Array<Error | undefined>> {
-    const fifo = (entry: Entry) =>
-      entry.groupId === undefined
-        ? {}
-        : { MessageGroupId: entry.groupId, MessageDeduplicationId: crypto.randomUUID() };
-    if (entries.length === 1) {
-      const [entry] = entries;
+function sqsSendApi(sqs: SQSClient): SendApi {
+  return {
+    destination: "SQS queue",
+    async sendOne(queueUrl, message) {
       try {
-        await this.#sqs.send(
+        await sqs.send(
           new SendMessageCommand({
             QueueUrl: queueUrl,
-            MessageBody: entry.body,
-            MessageAttributes: entry.attributes,
-            ...fifo(entry),
+            MessageBody: message.body,
+            MessageAttributes: message.attributes,
+            ...fifoFields(message),
           }),
         );
-        return [undefined];
       } catch (error) {
-        return [BrokerError.from(error, { operation: "SQS SendMessage", address: queueUrl })];
+        throw BrokerError.from(error, { operation: "SQS SendMessage", address: queueUrl });
       }
-    }
-    const batch: SendMessageBatchRequestEntry[] = entries.map((entry, index) => ({
-      Id: String(index),
-      MessageBody: entry.body,
-      MessageAttributes: entry.attributes,
-      ...fifo(entry),
-    }));
-    let result;
-    try {
-      result = await this.#sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch }),
-      );
-    } catch (error) {
-      const failure = BrokerError.from(error, {
-        operation: "SQS SendMessageBatch",
-        address: queueUrl,
-      });
-      return entries.map(() => failure);
-    }
-    const errors: Array<Error | undefined> = entries.map(() => undefined);
-    for (const failed of result.Failed ?? []) {
-      errors[Number(failed.Id)] = new BrokerError(
-        `SQS SendMessageBatch failed for ${queueUrl}: ${failed.Message ?? failed.Code}`,
-        {
-          operation: "SQS SendMessageBatch",
-          address: queueUrl,
-          code: failed.Code,
-          retryable: failed.SenderFault !== true,
-        },
-      );
-    }
-    return errors;
-  }
+    },
+    async sendBatch(queueUrl, messages) {
+      const operation = "SQS SendMessageBatch";
+      let result;
+      try {
+        result = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: messages.map((message, index) => ({
+              Id: String(index),
+              MessageBody: message.body,
+              MessageAttributes: message.attributes,
+              ...fifoFields(message),
+            })),
+          }),
+        );
+      } catch (error) {
+        const failure = BrokerError.from(error, { operation, address: queueUrl });
+        return messages.map(() => failure);
+      }
+      return BrokerError.perEntry(messages.length, result.Failed, { operation, address: queueUrl });
+    },
+  };
 }
