@@ -23,5 +23,6 @@
  */
 
 export * from "./transports/sqs.ts";
+export * from "./transports/sns_sqs.ts";
 export * from "./session/mod.ts";
 export { Client, McpServer } from "./sdk.ts";

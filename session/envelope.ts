@@ -170,13 +170,7 @@ export function errorResponse(
  * if (!parsed.ok) console.log(parsed.error.code); // -32600: batches are not supported
  * ```
  */
-export function parseJsonRpc(
-  body: string,
-): { ok: true; message: JSONRPCMessage } | {
-  ok: false;
-  error: JsonRpcErrorObject;
-  id: RequestId | null;
-} {
+export function parseJsonRpc(body: string): ParsedJsonRpc {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -190,6 +184,25 @@ export function parseJsonRpc(
       },
     };
   }
+  return checkJsonRpc(value);
+}
+
+/** What {@linkcode parseJsonRpc} and {@linkcode checkJsonRpc} return. */
+export type ParsedJsonRpc =
+  | { ok: true; message: JSONRPCMessage }
+  | { ok: false; error: JsonRpcErrorObject; id: RequestId | null };
+
+/**
+ * Checks that an already parsed JSON value is one JSON-RPC 2.0 message.
+ *
+ * @example
+ * ```ts
+ * import { checkJsonRpc } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(checkJsonRpc({ jsonrpc: "2.0", method: "notifications/initialized" }).ok); // true
+ * ```
+ */
+export function checkJsonRpc(value: unknown): ParsedJsonRpc {
   if (Array.isArray(value)) {
     return {
       ok: false,

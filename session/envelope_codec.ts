@@ -6,9 +6,11 @@
  */
 
 import {
+  checkJsonRpc,
   type Envelope,
   type Incoming,
   methodOf,
+  type ParsedJsonRpc,
   parseJsonRpc,
   requestIdOf,
   type Routing,
@@ -113,8 +115,34 @@ export function decodeAttributes(
     | Readonly<Record<string, { DataType?: string; StringValue?: string } | undefined>>
     | undefined,
 ): Incoming {
+  return toIncoming(parseJsonRpc(body), attributes);
+}
+
+/**
+ * Like {@linkcode decodeAttributes}, for a body that has already been parsed as JSON.
+ *
+ * @example
+ * ```ts
+ * import { decodeParsed } from "@asyncmcp/asyncmcp/session";
+ *
+ * const incoming = decodeParsed({ jsonrpc: "2.0", id: 1, method: "ping" }, {});
+ * console.log(incoming.ok); // true
+ * ```
+ */
+export function decodeParsed(
+  value: unknown,
+  attributes:
+    | Readonly<Record<string, { DataType?: string; StringValue?: string } | undefined>>
+    | undefined,
+): Incoming {
+  return toIncoming(checkJsonRpc(value), attributes);
+}
+
+function toIncoming(
+  parsed: ParsedJsonRpc,
+  attributes: Readonly<Record<string, { StringValue?: string } | undefined>> | undefined,
+): Incoming {
   const routing = readRouting(attributes ?? {});
-  const parsed = parseJsonRpc(body);
   if (!parsed.ok) {
     return { ok: false, invalid: { ...routing, error: parsed.error, id: parsed.id } };
   }

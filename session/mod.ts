@@ -15,6 +15,7 @@
  */
 
 export {
+  checkJsonRpc,
   type Envelope,
   errorResponse,
   type Incoming,
@@ -24,6 +25,7 @@ export {
   JSONRPC_ERROR,
   type JsonRpcErrorObject,
   methodOf,
+  type ParsedJsonRpc,
   parseJsonRpc,
   requestIdOf,
   type Routing,
@@ -31,6 +33,7 @@ export {
 export {
   ATTRIBUTE,
   decodeAttributes,
+  decodeParsed,
   encodeAttributes,
   encodedSize,
   type MessageAttribute,
@@ -64,5 +67,6 @@ export {
   type SessionHostStatus,
   type SessionOptions,
 } from "./session_host.ts";
+export { HostedServer } from "./hosted_server.ts";
 export { type ReplyRoute, ReplyRouter, type ReplyRouterOptions } from "./reply_router.ts";
 export { ClientTransport, type ClientTransportOptions } from "./client_transport.ts";

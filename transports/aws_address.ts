@@ -67,7 +67,8 @@ export function parseArn(arn: string): AwsAddress | undefined {
 /**
  * The default address policy of the AWS transports: a return address must be in the same account
  * and region as `home` (the server's request queue URL or request topic ARN). Queue URLs that
- * name no region (`http://localhost:4566/000000000000/q`) must share `home`'s origin instead.
+ * name no region (`http://localhost:4566/000000000000/q`) must share `home`'s origin instead;
+ * between such a URL and an ARN only the account is compared.
  *
  * @example
  * ```ts
@@ -91,7 +92,10 @@ export function sameAccountAndRegion(home: string): AddressPolicy {
     const other = parseAddress(address);
     if (!other || other.account !== own.account) return false;
     if (own.region !== undefined && other.region !== undefined) return own.region === other.region;
-    return own.origin !== undefined && own.origin === other.origin;
+    if (own.origin !== undefined && other.origin !== undefined) return own.origin === other.origin;
+    // A queue URL that names no region (LocalStack's path style) against an ARN: nothing else
+    // to compare, so the account decides.
+    return true;
   };
 }
 

@@ -7,9 +7,9 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ClientTransport } from "../session/client_transport.ts";
 import type { Logger } from "../session/logger.ts";
-import { ReplyRouter } from "../session/reply_router.ts";
-import { SqsInbox, type SqsPollOptions } from "./sqs_inbox.ts";
+import type { SqsPollOptions } from "./sqs_inbox.ts";
 import { SqsOutbox } from "./sqs_outbox.ts";
+import { sharedPer, sqsReplyRouter } from "./sqs_reply_channel.ts";
 import { SQS_RETURN_ADDRESS } from "./sqs_server.ts";
 
 /** Options for {@linkcode SqsClientTransport}. */
@@ -31,44 +31,12 @@ export interface SqsClientTransportOptions extends SqsPollOptions {
   logger?: Logger;
 }
 
-/** One reply router per (SQS client, response queue) in this process. */
-const routers = new WeakMap<SQSClient, Map<string, ReplyRouter>>();
-/** One outbox per SQS client, so that all clients' requests share batches. */
+/** Clients built on the same `SQSClient` share one outbox, and so their batches. */
 const outboxes = new WeakMap<SQSClient, SqsOutbox>();
 
-function outboxFor(options: SqsClientTransportOptions): SqsOutbox {
-  let outbox = outboxes.get(options.sqs);
-  if (!outbox || options.maxMessageBytes !== undefined) {
-    outbox = new SqsOutbox(options);
-    if (options.maxMessageBytes === undefined) outboxes.set(options.sqs, outbox);
-  }
-  return outbox;
-}
-
-function replyRouterFor(options: SqsClientTransportOptions): ReplyRouter {
-  let byQueue = routers.get(options.sqs);
-  if (!byQueue) routers.set(options.sqs, byQueue = new Map());
-  let router = byQueue.get(options.responseQueueUrl);
-  if (!router) {
-    const created = new ReplyRouter(
-      new SqsInbox({ ...options, queueUrl: options.responseQueueUrl }),
-      {
-        logger: options.logger,
-        onIdle: () => {
-          if (byQueue.get(options.responseQueueUrl) === created) {
-            byQueue.delete(options.responseQueueUrl);
-          }
-        },
-      },
-    );
-    byQueue.set(options.responseQueueUrl, router = created);
-  }
-  return router;
-}
-
 /**
- * Connects an SDK `Client` to an {@linkcode SqsServer} (or a Python asyncmcp SQS server): requests
- * go to `requestQueueUrl`, answers come back on `responseQueueUrl`.
+ * Connects an SDK `Client` to an `SqsServer` (or a Python asyncmcp SQS server): requests go to
+ * `requestQueueUrl`, answers come back on `responseQueueUrl`.
  *
  * @example Call a tool over SQS
  * ```ts ignore
@@ -91,9 +59,14 @@ export class SqsClientTransport extends ClientTransport {
   /** Creates the transport; the SDK client starts it in `connect()`. */
   constructor(options: SqsClientTransportOptions) {
     super({
-      outbox: outboxFor(options),
+      outbox: sharedPer(
+        outboxes,
+        options.sqs,
+        options.maxMessageBytes === undefined,
+        () => new SqsOutbox(options),
+      ),
       serverAddress: options.requestQueueUrl,
-      replies: replyRouterFor(options),
+      replies: sqsReplyRouter({ ...options, queueUrl: options.responseQueueUrl }),
       initializeMeta: { [SQS_RETURN_ADDRESS.meta]: options.responseQueueUrl },
       clientId: options.clientId,
       logger: options.logger,

@@ -13,12 +13,12 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { decodeAttributes } from "../session/envelope_codec.ts";
 import type { Incoming } from "../session/envelope.ts";
 import { BrokerError } from "../session/errors.ts";
 import type { DeliveryHandler, Inbox, InboxCloseOptions, InboxDelivery } from "../session/inbox.ts";
 import { consoleLogger, type Logger } from "../session/logger.ts";
 import { Batcher } from "./batcher.ts";
+import { decodeQueueMessage } from "./sns_envelope.ts";
 
 /** Polling settings shared by every SQS-reading part (servers, client reply channels). */
 export interface SqsPollOptions {
@@ -41,7 +41,10 @@ export interface SqsInboxOptions extends SqsPollOptions {
   sqs: SQSClient;
   /** The queue to read. */
   queueUrl: string;
-  /** Turns a received message into an envelope. @default SQS message attributes (docs: WIRE.md) */
+  /**
+   * Turns a received message into an envelope.
+   * @default {decodeQueueMessage} (message attributes, with SNS envelopes unwrapped)
+   */
   decode?: (message: Message) => Incoming;
   /** Where events are logged. @default {consoleLogger()} */
   logger?: Logger;
@@ -114,8 +117,7 @@ export class SqsInbox implements Inbox {
     if (options.visibilityTimeoutSeconds !== undefined) {
       inRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, 43_200);
     }
-    this.#decode = options.decode ??
-      ((message) => decodeAttributes(message.Body ?? "", message.MessageAttributes));
+    this.#decode = options.decode ?? decodeQueueMessage;
     const { sqs, queueUrl } = options;
     // One call at a time: acknowledgements wait for nobody, so they may as well travel together.
     this.#deletes = new Batcher({

@@ -7,11 +7,8 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { AddressPolicy } from "../session/address_policy.ts";
 import type { BrokerError } from "../session/errors.ts";
-import {
-  SessionHost,
-  type SessionHostStatus,
-  type SessionOptions,
-} from "../session/session_host.ts";
+import { HostedServer } from "../session/hosted_server.ts";
+import type { SessionOptions } from "../session/session_host.ts";
 import { sameAccountAndRegion } from "./aws_address.ts";
 import { SqsInbox, type SqsPollOptions } from "./sqs_inbox.ts";
 import { SqsOutbox } from "./sqs_outbox.ts";
@@ -66,40 +63,19 @@ export interface SqsServerOptions extends SessionOptions, SqsPollOptions {
  * Deno.addSignalListener("SIGTERM", () => server.close());
  * ```
  */
-export class SqsServer {
-  #host: SessionHost;
-
-  /** Validates the options; nothing is received until {@linkcode SqsServer.start}. */
+export class SqsServer extends HostedServer {
+  /** Validates the options; nothing is received until `start()`. */
   constructor(options: SqsServerOptions) {
-    const onerror = options.onerror as ((error: BrokerError) => void) | undefined;
-    this.#host = new SessionHost({
+    super({
       ...options,
       inbox: new SqsInbox({
         ...options,
         queueUrl: options.requestQueueUrl,
-        onerror,
+        onerror: options.onerror as ((error: BrokerError) => void) | undefined,
       }),
       outbox: new SqsOutbox(options),
       returnAddressKey: SQS_RETURN_ADDRESS,
       addressPolicy: options.addressPolicy ?? sameAccountAndRegion(options.requestQueueUrl),
     });
-  }
-
-  /** Sessions and requests held in this process. */
-  get status(): SessionHostStatus {
-    return this.#host.status;
-  }
-
-  /** Reads the queue's settings and starts polling. Throws when the queue does not exist. */
-  start(): Promise<void> {
-    return this.#host.start();
-  }
-
-  /**
-   * Stops polling at once, lets running requests finish for `closeGraceMs`, returns the rest to
-   * the queue for another worker, and ends every session. Idempotent.
-   */
-  close(): Promise<void> {
-    return this.#host.close();
   }
 }

@@ -1,0 +1,106 @@
+/**
+ * Publishing envelopes to SNS topics, coalesced into `PublishBatch` calls when several are ready.
+ *
+ * @module
+ */
+
+import { PublishBatchCommand, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { BrokerError } from "../session/errors.ts";
+import { BatchingOutbox, fifoFields, type SendApi } from "./batching_outbox.ts";
+
+/**
+ * The largest SNS message (body plus attributes), and the largest `PublishBatch`: 256 KiB.
+ *
+ * @example
+ * ```ts
+ * import { SNS_MAX_MESSAGE_BYTES } from "@asyncmcp/asyncmcp/sns-sqs";
+ *
+ * console.log(SNS_MAX_MESSAGE_BYTES); // 262144
+ * ```
+ */
+export const SNS_MAX_MESSAGE_BYTES = 262_144;
+
+/** Options for {@linkcode SnsOutbox}. */
+export interface SnsOutboxOptions {
+  /** The SNS client, with the credentials, region and endpoint to use. */
+  sns: SNSClient;
+  /** Largest message published, body and attributes, in bytes. @default {262144} (256 KiB) */
+  maxMessageBytes?: number;
+  /** Batch calls running at once per topic. @default {2} */
+  maxConcurrentBatches?: number;
+}
+
+/**
+ * An outbox whose addresses are SNS topic ARNs: `Publish` for a lone message, `PublishBatch` for
+ * several ready at once. A message over 256 KiB fails with `MessageTooLargeError` before any call.
+ * FIFO topics (`.fifo`) get the session id as `MessageGroupId` and a fresh deduplication id.
+ *
+ * @example Publish one envelope
+ * ```ts ignore
+ * import { SNSClient } from "@aws-sdk/client-sns";
+ * import { SnsOutbox } from "@asyncmcp/asyncmcp/sns-sqs";
+ *
+ * const outbox = new SnsOutbox({ sns: new SNSClient({}) });
+ * await outbox.send("arn:aws:sns:us-east-1:123456789012:mcp-requests", {
+ *   message: { jsonrpc: "2.0", id: 1, method: "ping" },
+ *   sessionId: "abc",
+ * });
+ * ```
+ */
+export class SnsOutbox extends BatchingOutbox {
+  /** Validates the options. */
+  constructor(options: SnsOutboxOptions) {
+    const maxMessageBytes = options.maxMessageBytes ?? SNS_MAX_MESSAGE_BYTES;
+    if (!(maxMessageBytes > 0 && maxMessageBytes <= SNS_MAX_MESSAGE_BYTES)) {
+      throw new RangeError(
+        `Cannot create SNS outbox as 'maxMessageBytes' must be from 1 to ${SNS_MAX_MESSAGE_BYTES}: current value is ${maxMessageBytes}`,
+      );
+    }
+    super(snsSendApi(options.sns), {
+      maxMessageBytes,
+      maxBatchBytes: SNS_MAX_MESSAGE_BYTES,
+      maxConcurrentBatches: options.maxConcurrentBatches,
+    });
+  }
+}
+
+function snsSendApi(sns: SNSClient): SendApi {
+  return {
+    destination: "SNS topic",
+    async sendOne(topicArn, message) {
+      try {
+        await sns.send(
+          new PublishCommand({
+            TopicArn: topicArn,
+            Message: message.body,
+            MessageAttributes: message.attributes,
+            ...fifoFields(message),
+          }),
+        );
+      } catch (error) {
+        throw BrokerError.from(error, { operation: "SNS Publish", address: topicArn });
+      }
+    },
+    async sendBatch(topicArn, messages) {
+      const operation = "SNS PublishBatch";
+      let result;
+      try {
+        result = await sns.send(
+          new PublishBatchCommand({
+            TopicArn: topicArn,
+            PublishBatchRequestEntries: messages.map((message, index) => ({
+              Id: String(index),
+              Message: message.body,
+              MessageAttributes: message.attributes,
+              ...fifoFields(message),
+            })),
+          }),
+        );
+      } catch (error) {
+        const failure = BrokerError.from(error, { operation, address: topicArn });
+        return messages.map(() => failure);
+      }
+      return BrokerError.perEntry(messages.length, result.Failed, { operation, address: topicArn });
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The reply channel of SQS-reading clients: one poller per response queue in a process, shared by
+ * every client transport that names that queue.
+ *
+ * @module
+ */
+
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { Logger } from "../session/logger.ts";
+import { ReplyRouter } from "../session/reply_router.ts";
+import { SqsInbox, type SqsPollOptions } from "./sqs_inbox.ts";
+
+/** Options for {@linkcode sqsReplyRouter}. */
+export interface SqsReplyChannelOptions extends SqsPollOptions {
+  /** The SQS client that reads the queue. */
+  sqs: SQSClient;
+  /** The response queue. */
+  queueUrl: string;
+  /** Where events are logged. */
+  logger?: Logger;
+}
+
+const routers = new WeakMap<SQSClient, Map<string, ReplyRouter>>();
+
+/**
+ * The process-wide reply router for (SQS client, response queue): created on first use, forgotten
+ * once its last client has detached, so a later client starts a fresh poller.
+ *
+ * @example
+ * ```ts ignore
+ * const router = sqsReplyRouter({ sqs, queueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/replies" });
+ * ```
+ */
+export function sqsReplyRouter(options: SqsReplyChannelOptions): ReplyRouter {
+  let byQueue = routers.get(options.sqs);
+  if (!byQueue) routers.set(options.sqs, byQueue = new Map());
+  const queues = byQueue;
+  let router = queues.get(options.queueUrl);
+  if (!router) {
+    const created = new ReplyRouter(new SqsInbox(options), {
+      logger: options.logger,
+      onIdle: () => {
+        if (queues.get(options.queueUrl) === created) queues.delete(options.queueUrl);
+      },
+    });
+    queues.set(options.queueUrl, router = created);
+  }
+  return router;
+}
+
+/**
+ * One shared value per client object (an outbox per SQS or SNS client), so that all transports
+ * using the same client share batches. A value built from non-default options is never shared.
+ */
+export function sharedPer<K extends object, V>(
+  cache: WeakMap<K, V>,
+  key: K,
+  shareable: boolean,
+  create: () => V,
+): V {
+  if (!shareable) return create();
+  let value = cache.get(key);
+  if (value === undefined) cache.set(key, value = create());
+  return value;
+}
