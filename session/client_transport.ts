@@ -69,7 +69,8 @@ export class ClientTransport implements Transport {
   #logger: Logger;
   #sessionId?: string;
   #protocolVersion?: string;
-  #pendingInitializeId?: RequestId;
+  /** The id `initialize` travels with, unique on a shared channel, and the SDK's own id for it. */
+  #pendingInitialize?: { wireId: string; id: RequestId };
   #started = false;
   #closed = false;
   #route: ReplyRoute;
@@ -80,7 +81,7 @@ export class ClientTransport implements Transport {
     this.#logger = options.logger ?? consoleLogger();
     this.clientId = options.clientId ?? crypto.randomUUID();
     const sessionId = () => this.#sessionId;
-    const pendingInitializeId = () => this.#pendingInitializeId;
+    const pendingInitializeId = () => this.#pendingInitialize?.wireId;
     this.#route = {
       clientId: this.clientId,
       get sessionId() {
@@ -90,6 +91,7 @@ export class ClientTransport implements Transport {
         return pendingInitializeId();
       },
       deliver: (delivery) => this.#receive(delivery),
+      fail: (error) => this.onerror?.(error),
     };
   }
 
@@ -116,8 +118,15 @@ export class ClientTransport implements Transport {
       throw new TransportClosedError("Cannot send message as the client transport is closed");
     }
     if (methodOf(message) === "initialize") {
-      message = withMeta(message, this.#options.initializeMeta);
-      this.#pendingInitializeId = requestIdOf(message);
+      // Every SDK client starts with id 0: against a server that echoes no ClientId, a unique
+      // id is what tells clients sharing a reply channel which answer is theirs.
+      const id = requestIdOf(message)!;
+      const wireId = `${this.clientId}/initialize/${id}`;
+      this.#pendingInitialize = { wireId, id };
+      message = {
+        ...withMeta(message, this.#options.initializeMeta),
+        id: wireId,
+      } as JSONRPCMessage;
     }
     await this.#options.outbox.send(this.#options.serverAddress, {
       message,
@@ -154,28 +163,20 @@ export class ClientTransport implements Transport {
       return;
     }
     const { envelope } = incoming;
-    const { message } = envelope;
-    if (envelope.sessionId !== undefined) {
-      if (this.#sessionId === undefined) {
-        if (
-          isResponse(message) && (message as { id: RequestId }).id === this.#pendingInitializeId
-        ) {
-          this.#sessionId = envelope.sessionId;
-          this.#pendingInitializeId = undefined;
-        }
-      } else if (envelope.sessionId !== this.#sessionId) {
-        this.#logger.log("debug", "reply.other_session", {
-          clientId: this.clientId,
-          sessionId: envelope.sessionId,
-          expectedSessionId: this.#sessionId,
-        });
-        return;
-      }
-    } else if (
-      isResponse(message) && (message as { id: RequestId }).id === this.#pendingInitializeId
-    ) {
+    let { message } = envelope;
+    const pending = this.#pendingInitialize;
+    if (pending && isResponse(message) && (message as { id: RequestId }).id === pending.wireId) {
+      this.#pendingInitialize = undefined;
       // A refused initialize comes back without a session.
-      this.#pendingInitializeId = undefined;
+      if (envelope.sessionId !== undefined) this.#sessionId = envelope.sessionId;
+      message = { ...message, id: pending.id } as JSONRPCMessage;
+    } else if (envelope.sessionId !== undefined && envelope.sessionId !== this.#sessionId) {
+      this.#logger.log("debug", "reply.other_session", {
+        clientId: this.clientId,
+        sessionId: envelope.sessionId,
+        expectedSessionId: this.#sessionId,
+      });
+      return;
     }
     this.onmessage?.(message);
   }

@@ -19,10 +19,15 @@ export interface InboxDelivery {
   readonly messageId: string;
   /** How many times the broker has delivered this message, this time included. */
   readonly receiveCount: number;
+  /** When the message was first sent, in epoch milliseconds, when the broker says. */
+  readonly sentAt?: number;
   /** The message was handled: remove it for good. */
   ack(): void;
-  /** The message was not handled here: let the broker deliver it again soon, here or elsewhere. */
-  release(): void;
+  /**
+   * The message was not handled here: let the broker deliver it again after `delaySeconds`
+   * (default 0), here or elsewhere.
+   */
+  release(delaySeconds?: number): void;
   /**
    * The message can never be handled: hand it to the broker's dead-letter policy when the source
    * has one, otherwise remove it. The caller logs why.
@@ -30,27 +35,25 @@ export interface InboxDelivery {
   reject(): void;
 }
 
-/** Options for {@linkcode Inbox.close}. */
-export interface InboxCloseOptions {
-  /** How long to wait for unsettled deliveries before releasing them, in milliseconds. @default {0} */
-  graceMs?: number;
-}
-
 /** Receives the deliveries of one poll or request; must not throw. */
 export type DeliveryHandler = (deliveries: InboxDelivery[]) => void;
+
+/** Receives failures of the source itself (a broker call that failed); must not throw. */
+export type InboxErrorHandler = (error: Error) => void;
 
 /**
  * A source of deliveries.
  *
- * @example A minimal in-memory inbox
+ * @example A minimal inbox that never receives anything
  * ```ts
  * import type { DeliveryHandler, Inbox } from "@asyncmcp/asyncmcp/session";
  *
- * class ArrayInbox implements Inbox {
+ * class SilentInbox implements Inbox {
  *   readonly holdsGroupsInFlight = false;
- *   #handler?: DeliveryHandler;
- *   start(handler: DeliveryHandler): Promise<void> {
- *     this.#handler = handler;
+ *   start(_handler: DeliveryHandler): Promise<void> {
+ *     return Promise.resolve();
+ *   }
+ *   stop(): Promise<void> {
  *     return Promise.resolve();
  *   }
  *   close(): Promise<void> {
@@ -65,11 +68,16 @@ export interface Inbox {
    * (SQS FIFO message groups). Consumers then settle requests on receipt, or a session would stall.
    */
   readonly holdsGroupsInFlight: boolean;
-  /** Starts delivering to `handler`. Throws when called twice. */
+  /** Starts delivering to `handler`. Throws when called twice or after close. */
   start(handler: DeliveryHandler): Promise<void>;
   /**
-   * Stops receiving at once, waits up to `graceMs` (default 0) for unsettled deliveries to be
-   * settled, releases the rest and flushes pending acknowledgements. Idempotent.
+   * Stops receiving at once (ends a long poll in progress). Deliveries already handed over can
+   * still be settled. Idempotent.
    */
-  close(options?: InboxCloseOptions): Promise<void>;
+  stop(): Promise<void>;
+  /**
+   * Stops receiving, releases every unsettled delivery and sends the acknowledgements still
+   * pending. Idempotent.
+   */
+  close(): Promise<void>;
 }

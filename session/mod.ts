@@ -45,7 +45,7 @@ export {
   MessageTooLargeError,
   TransportClosedError,
 } from "./errors.ts";
-export type { DeliveryHandler, Inbox, InboxCloseOptions, InboxDelivery } from "./inbox.ts";
+export type { DeliveryHandler, Inbox, InboxDelivery, InboxErrorHandler } from "./inbox.ts";
 export type { Outbox } from "./outbox.ts";
 export {
   consoleLogger,

@@ -16,30 +16,38 @@ export interface ReplyRoute {
   readonly clientId: string;
   /** The session id, once the transport has learned it. */
   readonly sessionId: string | undefined;
-  /** The id of the `initialize` request still waiting for its answer, if any. */
+  /** The (channel-unique) id of the `initialize` request still waiting for its answer, if any. */
   readonly pendingInitializeId: RequestId | undefined;
   /** Takes a delivery that belongs to this transport; must settle it. */
   deliver(delivery: InboxDelivery): void;
+  /** Told when the channel itself fails (its queue is gone, access denied). */
+  fail(error: Error): void;
 }
 
 /** Options for {@linkcode ReplyRouter}. */
 export interface ReplyRouterOptions {
   /**
-   * A message that no transport in this process claims is handed back to the broker (another
-   * process sharing the channel may own it) until it has been received this many times; then it
-   * is dead-lettered or dropped. @default {10}
+   * A message that no transport in this process claims is handed back to the broker, with a
+   * growing delay, for another process sharing the channel; once it is this old it is
+   * dead-lettered or dropped. @default {300_000} (5 minutes)
    */
-  maxUnclaimedReceives?: number;
+  maxUnclaimedAgeMs?: number;
   /** Where events are logged. @default {consoleLogger()} */
   logger?: Logger;
-  /** Called once the last route has detached and the inbox is closed. */
-  onIdle?: () => void;
+  /** Called once when the last route detaches, before the inbox closes; the router is then spent. */
+  onClose?: () => void;
 }
+
+/** Longest a released, unclaimed message stays hidden before it is offered again, in seconds. */
+const MAX_RELEASE_DELAY_SECONDS = 20;
+/** Without a send time, give up on an unclaimed message after this many receives. */
+const MAX_UNCLAIMED_RECEIVES = 30;
 
 /**
  * Demultiplexes one inbox to many client transports: by the `ClientId` the server echoes, else by
  * session id, else (for peers that echo neither before the session exists) by the id of a
- * pending `initialize`. Starts the inbox with the first route and closes it after the last.
+ * pending `initialize`, which each client makes unique. Starts the inbox with the first route and
+ * closes it after the last.
  *
  * @example Share one response queue between two clients
  * ```ts ignore
@@ -53,19 +61,19 @@ export interface ReplyRouterOptions {
 export class ReplyRouter {
   #inbox: Inbox;
   #logger: Logger;
-  #maxUnclaimedReceives: number;
-  #onIdle?: () => void;
+  #maxUnclaimedAgeMs: number;
+  #onClose?: () => void;
   #routes = new Set<ReplyRoute>();
   #byClientId = new Map<string, ReplyRoute>();
   #running?: Promise<void>;
-  #stopping?: Promise<void>;
+  #closing?: Promise<void>;
 
   /** Routes deliveries of `inbox`; the inbox starts with the first attached route. */
   constructor(inbox: Inbox, options: ReplyRouterOptions = {}) {
     this.#inbox = inbox;
     this.#logger = options.logger ?? consoleLogger();
-    this.#maxUnclaimedReceives = options.maxUnclaimedReceives ?? 10;
-    this.#onIdle = options.onIdle;
+    this.#maxUnclaimedAgeMs = options.maxUnclaimedAgeMs ?? 300_000;
+    this.#onClose = options.onClose;
   }
 
   /** How many routes are attached. */
@@ -75,32 +83,43 @@ export class ReplyRouter {
 
   /** Attaches a route, starting the inbox when it is the first. Throws when the client id is taken. */
   async attach(route: ReplyRoute): Promise<void> {
+    if (this.#closing) {
+      throw new Error("Cannot attach client as this reply channel is closed: create a new one");
+    }
     if (this.#byClientId.has(route.clientId)) {
       throw new Error(
-        `Cannot attach client as client id '${route.clientId}' is already in use on this reply channel: ` +
-          "give each client its own id",
+        `Cannot attach client as client id '${route.clientId}' is already in use on this reply ` +
+          "channel: give each client its own id",
       );
-    }
-    if (this.#stopping) {
-      throw new Error("Cannot attach client as this reply channel is closed: create a new one");
     }
     this.#routes.add(route);
     this.#byClientId.set(route.clientId, route);
     this.#running ??= this.#inbox.start((deliveries) => {
       for (const delivery of deliveries) this.#route(delivery);
     });
-    await this.#running;
+    try {
+      await this.#running;
+    } catch (error) {
+      this.#routes.delete(route);
+      this.#byClientId.delete(route.clientId);
+      this.#running = undefined;
+      throw error;
+    }
   }
 
   /** Detaches a route; the last one out closes the inbox. */
   async detach(route: ReplyRoute): Promise<void> {
     if (!this.#routes.delete(route)) return;
     this.#byClientId.delete(route.clientId);
-    if (this.#routes.size === 0 && this.#running) {
-      this.#stopping = this.#inbox.close();
-      await this.#stopping;
-      this.#onIdle?.();
-    }
+    if (this.#routes.size > 0 || !this.#running) return;
+    this.#onClose?.();
+    this.#closing ??= this.#inbox.close();
+    await this.#closing;
+  }
+
+  /** Reports a failure of the channel itself to every attached client. */
+  fail(error: Error): void {
+    for (const route of this.#routes) route.fail(error);
   }
 
   #route(delivery: InboxDelivery): void {
@@ -109,18 +128,24 @@ export class ReplyRouter {
       owner.deliver(delivery);
       return;
     }
-    if (delivery.receiveCount >= this.#maxUnclaimedReceives) {
+    const age = delivery.sentAt === undefined ? undefined : Date.now() - delivery.sentAt;
+    const expired = age === undefined
+      ? delivery.receiveCount >= MAX_UNCLAIMED_RECEIVES
+      : age > this.#maxUnclaimedAgeMs;
+    if (expired) {
       const routing = delivery.incoming.ok ? delivery.incoming.envelope : delivery.incoming.invalid;
       this.#logger.log("warn", "reply.unclaimed", {
         messageId: delivery.messageId,
         receiveCount: delivery.receiveCount,
+        ageMs: age,
         sessionId: routing.sessionId,
         clientId: routing.clientId,
       });
       delivery.reject();
-    } else {
-      delivery.release();
+      return;
     }
+    // Another process may own it; back off so that this one does not keep taking it.
+    delivery.release(Math.min(2 ** (delivery.receiveCount - 1) - 1, MAX_RELEASE_DELAY_SECONDS));
   }
 
   #owner(delivery: InboxDelivery): ReplyRoute | undefined {

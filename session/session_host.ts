@@ -108,23 +108,30 @@ export function newHexSessionId(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
+interface InFlightRequest {
+  /** The request's JSON-RPC id. */
+  id: RequestId;
+  /** The deliveries that carried it (a redelivery adds one); settled once it is answered. */
+  deliveries: InboxDelivery[];
+}
+
 interface HostedSession {
   record: SessionRecord;
   transport: SessionTransport;
   server: ConnectableServer;
-  /** Deliveries of requests being handled, by request key; settled once the answer is sent. */
-  inFlight: Map<string, InboxDelivery[]>;
+  /** Requests being handled, by request key. */
+  inFlight: Map<string, InFlightRequest>;
   /** Keys of requests already answered, oldest first. */
   answered: Set<string>;
   lastActive: number;
-  /** The request id of the `initialize` this session still has to answer, if any. */
+  /** The request key of the `initialize` this session still has to answer, if any. */
   pendingInitializeKey?: string;
   /** Completes when a replayed `initialize` (rebuilding the session here) has been answered. */
   replay?: { key: string; done: () => void };
 }
 
 /**
- * Hosts MCP sessions behind any {@linkcode Inbox} and {@linkcode Outbox}. The four transports of
+ * Hosts MCP sessions behind any {@linkcode Inbox} and {@linkcode Outbox}. The transports of
  * asyncmcp are thin adapters around this class; use it directly to build another one.
  *
  * @example Host sessions from a custom inbox and outbox
@@ -151,9 +158,16 @@ export class SessionHost {
   #closeGraceMs: number;
   #newSessionId: () => string;
   #sessions = new Map<string, HostedSession>();
-  #opening = new Map<string, Promise<HostedSession | undefined>>();
-  /** `clientId:requestId` of recent `initialize` requests → the session they created. */
-  #recentInitializes = new Map<string, string>();
+  /** Sessions being rebuilt from the store, by id. */
+  #loading = new Map<string, Promise<HostedSession | undefined>>();
+  /** Broker message ids of recent `initialize` messages → the session each created. */
+  #recentInitializes = new Map<string, Promise<HostedSession | undefined>>();
+  /** Sessions being created; counted against `maxSessions`. */
+  #creating = 0;
+  /** Work that close() must wait for: sessions being opened, answers being sent. */
+  #pending = new Set<Promise<unknown>>();
+  #inFlightCount = 0;
+  #drained?: () => void;
   #started = false;
   #closed = false;
   /** False once closing has handed unfinished work back: late answers are then dropped. */
@@ -167,36 +181,34 @@ export class SessionHost {
     this.#logger = options.logger ?? consoleLogger();
     this.#idleTimeoutMs = positive("idleTimeoutMs", options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
     this.#maxSessions = positive("maxSessions", options.maxSessions, DEFAULT_MAX_SESSIONS);
-    this.#closeGraceMs = nonNegative(
-      "closeGraceMs",
-      options.closeGraceMs,
-      DEFAULT_CLOSE_GRACE_MS,
-    );
+    this.#closeGraceMs = nonNegative("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS);
     this.#newSessionId = options.newSessionId ?? newHexSessionId;
   }
 
   /** What the host holds right now. */
   get status(): SessionHostStatus {
-    let inFlightRequests = 0;
-    for (const session of this.#sessions.values()) inFlightRequests += session.inFlight.size;
     return {
       running: this.#started && !this.#closed,
       sessions: this.#sessions.size,
-      inFlightRequests,
+      inFlightRequests: this.#inFlightCount,
     };
   }
 
   /** Starts receiving. Throws when called twice or after close. */
   async start(): Promise<void> {
-    if (this.#started) {
-      throw new Error("Cannot start session host as it is already started: call start() once");
+    if (this.#started || this.#closed) {
+      throw new Error(
+        `Cannot start session host as it is already ${this.#closed ? "closed" : "started"}: ` +
+          "create a new one",
+      );
     }
     this.#started = true;
-    const sweepEveryMs = Math.min(Math.max(this.#idleTimeoutMs / 4, 10), 60_000);
-    this.#sweeper = setInterval(() => this.#sweepIdle(), sweepEveryMs);
     await this.#options.inbox.start((deliveries) => {
       for (const delivery of deliveries) this.#accept(delivery);
     });
+    if (this.#closed) return;
+    const sweepEveryMs = Math.min(Math.max(this.#idleTimeoutMs / 4, 10), 60_000);
+    this.#sweeper = setInterval(() => this.#sweepIdle(), sweepEveryMs);
   }
 
   /**
@@ -207,12 +219,27 @@ export class SessionHost {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweeper);
-    await this.#options.inbox.close({ graceMs: this.#closeGraceMs });
+    const { inbox, outbox } = this.#options;
+    await inbox.stop();
+    await this.#settlePending();
+    if (this.#inFlightCount > 0 && this.#closeGraceMs > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#drained = resolve),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, this.#closeGraceMs)),
+      ]);
+      clearTimeout(timer);
+    }
+    // From here on answers are dropped: what is unfinished goes back to the broker, and an answer
+    // sent after that would make the client see two.
     this.#answering = false;
+    await this.#settlePending();
     const sessions = [...this.#sessions.values()];
+    await this.#answerUnredeliverable(sessions);
+    await inbox.close();
     this.#sessions.clear();
     await Promise.allSettled(sessions.map((session) => this.#closeSession(session)));
-    await this.#options.outbox.close();
+    await outbox.close();
   }
 
   #accept(delivery: InboxDelivery): void {
@@ -223,7 +250,9 @@ export class SessionHost {
     }
     const { envelope } = incoming;
     if (methodOf(envelope.message) === "initialize") {
-      this.#initialize(delivery, envelope).catch((error) => this.#fail(delivery, error));
+      this.#track(this.#initialize(delivery, envelope)).catch((error) =>
+        this.#fail(delivery, error)
+      );
       return;
     }
     if (envelope.sessionId === undefined) {
@@ -237,6 +266,7 @@ export class SessionHost {
     }
     this.#load(envelope.sessionId).then((session) => {
       if (session) this.#route(session, delivery, envelope);
+      else if (this.#closed) delivery.release();
       else this.#refuse(delivery, "unknown or expired session");
     }).catch((error) => this.#fail(delivery, error));
   }
@@ -276,17 +306,18 @@ export class SessionHost {
       const pending = session.inFlight.get(key);
       if (pending) {
         this.#log("debug", "request.duplicate_in_flight", delivery, envelope);
-        pending.push(delivery);
+        pending.deliveries.push(delivery);
         return;
       }
+      const request: InFlightRequest = { id, deliveries: [delivery] };
       if (this.#options.inbox.holdsGroupsInFlight) {
         // A FIFO queue withholds the session's next messages (cancellations, answers to the
         // server's own requests) until this one is deleted: settle now or the session stalls.
         delivery.ack();
-        session.inFlight.set(key, []);
-      } else {
-        session.inFlight.set(key, [delivery]);
+        request.deliveries = [];
       }
+      session.inFlight.set(key, request);
+      this.#inFlightCount++;
       if (!session.transport.receive(message)) this.#releaseRequest(session, key);
       return;
     }
@@ -309,6 +340,14 @@ export class SessionHost {
       this.#refuse(delivery, "initialize must be a request with an id");
       return;
     }
+    const earlier = this.#recentInitializes.get(delivery.messageId);
+    if (earlier) {
+      // The broker delivered this initialize again: it joins the session it created.
+      const session = await earlier;
+      if (session) this.#route(session, delivery, { ...envelope, sessionId: session.record.id });
+      else delivery.release();
+      return;
+    }
     const returnAddress = readReturnAddress(message, this.#options.returnAddressKey);
     if (returnAddress === undefined) {
       this.#refuse(
@@ -322,23 +361,8 @@ export class SessionHost {
       this.#refuse(delivery, "return address refused by the address policy", { returnAddress });
       return;
     }
-    const replyTo: SessionRecord = {
-      id: "",
-      clientId: envelope.clientId,
-      returnAddress,
-      initialize: message,
-      createdAt: 0,
-      lastActiveAt: 0,
-    };
-    const initializeKey = `${envelope.clientId ?? ""}:${requestKey(id)}`;
-    const earlier = this.#recentInitializes.get(initializeKey);
-    const earlierSession = earlier === undefined ? undefined : this.#sessions.get(earlier);
-    if (earlierSession) {
-      // A redelivered initialize: it joins the session it already created instead of a new one.
-      this.#route(earlierSession, delivery, { ...envelope, sessionId: earlier });
-      return;
-    }
-    if (this.#sessions.size + this.#opening.size >= this.#maxSessions) {
+    const replyTo = { id: "", clientId: envelope.clientId, returnAddress };
+    if (this.#sessions.size + this.#creating >= this.#maxSessions) {
       this.#sendError(replyTo, id, {
         code: JSONRPC_ERROR.SERVER_BUSY,
         message:
@@ -352,11 +376,28 @@ export class SessionHost {
     const record: SessionRecord = {
       ...replyTo,
       id: this.#newSessionId(),
+      initialize: message,
       createdAt: now,
       lastActiveAt: now,
     };
-    this.#remember(initializeKey, record.id);
-    const session = await this.#open(record);
+    this.#creating++;
+    const opening = this.#open(record).finally(() => this.#creating--);
+    this.#remember(delivery.messageId, opening.catch(() => undefined));
+    let session: HostedSession | undefined;
+    try {
+      session = await opening;
+    } catch (error) {
+      this.#sendError(replyTo, id, {
+        code: JSONRPC_ERROR.INTERNAL_ERROR,
+        message: `Cannot create session as the server failed to start: ${describeError(error)}`,
+      }, delivery);
+      this.#options.onerror?.(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (!session) {
+      delivery.release();
+      return;
+    }
     session.pendingInitializeKey = requestKey(id);
     this.#log("info", "session.created", delivery, { ...envelope, sessionId: record.id });
     this.#route(session, delivery, { ...envelope, sessionId: record.id });
@@ -364,12 +405,14 @@ export class SessionHost {
 
   /** Finds a session that this process does not hold in the store and rebuilds it here. */
   #load(sessionId: string): Promise<HostedSession | undefined> {
-    let opening = this.#opening.get(sessionId);
-    if (!opening) {
-      opening = this.#rebuild(sessionId).finally(() => this.#opening.delete(sessionId));
-      this.#opening.set(sessionId, opening);
+    let loading = this.#loading.get(sessionId);
+    if (!loading) {
+      loading = this.#track(this.#rebuild(sessionId)).finally(() =>
+        this.#loading.delete(sessionId)
+      );
+      this.#loading.set(sessionId, loading);
     }
-    return opening;
+    return loading;
   }
 
   async #rebuild(sessionId: string): Promise<HostedSession | undefined> {
@@ -380,6 +423,7 @@ export class SessionHost {
       return undefined;
     }
     const session = await this.#open(record);
+    if (!session) return undefined;
     // Replaying the stored initialize brings a fresh server to the state the client knows; its
     // answer is for nobody and is dropped in #sendFromSession.
     const replayId = `asyncmcp-replay-${crypto.randomUUID()}`;
@@ -411,7 +455,8 @@ export class SessionHost {
     return session;
   }
 
-  async #open(record: SessionRecord): Promise<HostedSession> {
+  /** Builds and connects a server for `record`; undefined when the host closed meanwhile. */
+  async #open(record: SessionRecord): Promise<HostedSession | undefined> {
     const transport = new SessionTransport(
       record.id,
       (message, options) => this.#sendFromSession(session, message, options),
@@ -425,18 +470,26 @@ export class SessionHost {
       answered: new Set(),
       lastActive: Date.now(),
     };
-    this.#sessions.set(record.id, session);
     await server.connect(transport);
+    if (this.#closed) {
+      await this.#closeSession(session);
+      return undefined;
+    }
     const serverOnClose = transport.onclose;
     transport.onclose = () => {
       serverOnClose?.();
-      if (this.#sessions.get(record.id) === session) this.#sessions.delete(record.id);
       for (const key of [...session.inFlight.keys()]) this.#releaseRequest(session, key);
+      if (this.#sessions.get(record.id) === session) {
+        // The MCP server closed the session itself: no worker should serve it again.
+        this.#sessions.delete(record.id);
+        this.#store.delete(record.id).catch((error) => this.#reportStoreFailure(record.id, error));
+      }
     };
+    this.#sessions.set(record.id, session);
     return session;
   }
 
-  async #sendFromSession(
+  #sendFromSession(
     session: HostedSession,
     message: JSONRPCMessage,
     _options?: TransportSendOptions,
@@ -446,55 +499,66 @@ export class SessionHost {
       : undefined;
     if (responseKey !== undefined && session.replay?.key === responseKey) {
       session.replay.done();
-      return;
+      return Promise.resolve();
     }
     if (!this.#answering) {
-      throw new TransportClosedError(
-        `Cannot send message as the server is closed: session ${session.record.id}`,
+      return Promise.reject(
+        new TransportClosedError(
+          `Cannot send message as the server is closed: session ${session.record.id}`,
+        ),
       );
     }
+    return this.#track(this.#deliverFromSession(session, message, responseKey));
+  }
+
+  async #deliverFromSession(
+    session: HostedSession,
+    message: JSONRPCMessage,
+    responseKey: string | undefined,
+  ): Promise<void> {
     const { record } = session;
-    if (responseKey !== undefined && responseKey === session.pendingInitializeKey) {
-      session.pendingInitializeKey = undefined;
-      const result = (message as { result?: { protocolVersion?: unknown } }).result;
-      if (typeof result?.protocolVersion === "string") {
-        record.protocolVersion = result.protocolVersion;
-      }
-      // Stored before the client can learn the session id, so any worker can serve its next message.
-      await this.#store.set(record);
-    }
-    const envelope: Envelope = {
-      message,
-      sessionId: record.id,
-      clientId: record.clientId,
-      protocolVersion: record.protocolVersion,
-    };
     try {
-      await this.#options.outbox.send(record.returnAddress, envelope);
-    } catch (error) {
-      if (error instanceof MessageTooLargeError && responseKey !== undefined) {
-        const id = (message as { id: RequestId }).id;
+      if (responseKey !== undefined && responseKey === session.pendingInitializeKey) {
+        const result = (message as { result?: { protocolVersion?: unknown } }).result;
+        if (typeof result?.protocolVersion === "string") {
+          record.protocolVersion = result.protocolVersion;
+        }
+        // Stored before the client can learn the session id, so that any worker can serve
+        // its next message.
+        await this.#store.set(record);
+        session.pendingInitializeKey = undefined;
+      }
+      const envelope: Envelope = {
+        message,
+        sessionId: record.id,
+        clientId: record.clientId,
+        protocolVersion: record.protocolVersion,
+      };
+      try {
+        await this.#options.outbox.send(record.returnAddress, envelope);
+      } catch (error) {
+        if (!(error instanceof MessageTooLargeError) || responseKey === undefined) throw error;
         await this.#options.outbox.send(record.returnAddress, {
           ...envelope,
-          message: errorResponse(id, {
+          message: errorResponse((message as { id: RequestId }).id, {
             code: JSONRPC_ERROR.INTERNAL_ERROR,
             message: `Result too large to send: ${error.sizeBytes} bytes, ` +
               `the limit is ${error.limitBytes} bytes; return less data or a link to it`,
           }),
         });
-      } else {
-        if (responseKey !== undefined) this.#releaseRequest(session, responseKey);
-        throw error;
       }
+    } catch (error) {
+      // Not answered: hand the request back so that it is tried again, here or elsewhere.
+      if (responseKey !== undefined) this.#releaseRequest(session, responseKey);
+      throw error;
     }
     if (responseKey !== undefined) this.#settleRequest(session, responseKey);
   }
 
   #settleRequest(session: HostedSession, key: string): void {
-    const deliveries = session.inFlight.get(key);
-    if (!deliveries) return;
-    session.inFlight.delete(key);
-    for (const delivery of deliveries) delivery.ack();
+    const request = this.#takeRequest(session, key);
+    if (!request) return;
+    for (const delivery of request.deliveries) delivery.ack();
     session.answered.add(key);
     if (session.answered.size > RECENT_ANSWERS_PER_SESSION) {
       session.answered.delete(session.answered.values().next().value!);
@@ -502,10 +566,43 @@ export class SessionHost {
   }
 
   #releaseRequest(session: HostedSession, key: string): void {
-    const deliveries = session.inFlight.get(key);
-    if (!deliveries) return;
+    const request = this.#takeRequest(session, key);
+    if (request) { for (const delivery of request.deliveries) delivery.release(); }
+  }
+
+  #takeRequest(session: HostedSession, key: string): InFlightRequest | undefined {
+    const request = session.inFlight.get(key);
+    if (!request) return undefined;
     session.inFlight.delete(key);
-    for (const delivery of deliveries) delivery.release();
+    this.#inFlightCount--;
+    if (this.#inFlightCount === 0) this.#drained?.();
+    return request;
+  }
+
+  /**
+   * Requests acknowledged on receipt (FIFO queues) will not come back from the broker: tell their
+   * clients to send them again rather than leave them waiting.
+   */
+  async #answerUnredeliverable(sessions: HostedSession[]): Promise<void> {
+    const answers: Promise<void>[] = [];
+    for (const session of sessions) {
+      for (const [key, request] of [...session.inFlight]) {
+        if (request.deliveries.length > 0) continue;
+        this.#takeRequest(session, key);
+        answers.push(
+          this.#options.outbox.send(session.record.returnAddress, {
+            message: errorResponse(request.id, {
+              code: JSONRPC_ERROR.SERVER_BUSY,
+              message: "Cannot finish request as the server is shutting down: send it again",
+            }),
+            sessionId: session.record.id,
+            clientId: session.record.clientId,
+            protocolVersion: session.record.protocolVersion,
+          }).catch((error) => this.#options.onerror?.(error)),
+        );
+      }
+    }
+    await Promise.all(answers);
   }
 
   #answerInvalid(delivery: InboxDelivery, invalid: InvalidEnvelope): void {
@@ -547,12 +644,12 @@ export class SessionHost {
       code: error.code,
       reason: error.message,
     });
-    this.#options.outbox.send(record.returnAddress, {
+    this.#track(this.#options.outbox.send(record.returnAddress, {
       message: errorResponse(id, error),
       sessionId: record.id || undefined,
       clientId: record.clientId,
       protocolVersion: record.protocolVersion,
-    }).then(() => delivery.ack(), (sendError) => this.#fail(delivery, sendError));
+    })).then(() => delivery.ack(), (sendError) => this.#fail(delivery, sendError));
   }
 
   /** A message nobody can be told about: log why, then dead-letter or drop it. */
@@ -584,12 +681,9 @@ export class SessionHost {
     session.lastActive = now;
     if (now - session.record.lastActiveAt > this.#idleTimeoutMs / 4) {
       session.record.lastActiveAt = now;
-      this.#store.set(session.record).catch((error) => {
-        this.#logger.log("error", "store.write_failed", {
-          sessionId: session.record.id,
-          error: describeError(error),
-        });
-      });
+      this.#store.set(session.record).catch((error) =>
+        this.#reportStoreFailure(session.record.id, error)
+      );
     }
   }
 
@@ -603,7 +697,7 @@ export class SessionHost {
         // Another worker may have kept the session busy: only forget it when the store agrees.
         const stored = await this.#store.get(session.record.id);
         if (stored && stored.lastActiveAt < cutoff) await this.#store.delete(session.record.id);
-      }).catch((error) => this.#options.onerror?.(error));
+      }).catch((error) => this.#reportStoreFailure(session.record.id, error));
     }
   }
 
@@ -615,11 +709,28 @@ export class SessionHost {
     }
   }
 
-  #remember(initializeKey: string, sessionId: string): void {
-    this.#recentInitializes.set(initializeKey, sessionId);
+  #remember(messageId: string, session: Promise<HostedSession | undefined>): void {
+    this.#recentInitializes.set(messageId, session);
     if (this.#recentInitializes.size > RECENT_INITIALIZES) {
       this.#recentInitializes.delete(this.#recentInitializes.keys().next().value!);
     }
+  }
+
+  /** Keeps `work` in the set close() waits for until it settles. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#pending.add(work);
+    const untrack = () => this.#pending.delete(work);
+    work.then(untrack, untrack);
+    return work;
+  }
+
+  async #settlePending(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #reportStoreFailure(sessionId: string, error: unknown): void {
+    this.#logger.log("error", "store.failed", { sessionId, error: describeError(error) });
+    this.#options.onerror?.(error instanceof Error ? error : new Error(String(error)));
   }
 
   #log(

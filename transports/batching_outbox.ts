@@ -105,7 +105,8 @@ export class BatchingOutbox implements Outbox {
         maxItems: 10,
         maxBytes: this.#options.maxBatchBytes,
         sizeOf: (message) => message.size,
-        maxConcurrent: this.#options.maxConcurrentBatches ?? 2,
+        // Two batches in flight to a FIFO destination could land out of order.
+        maxConcurrent: address.endsWith(".fifo") ? 1 : this.#options.maxConcurrentBatches ?? 2,
         run: async (messages) => {
           if (messages.length > 1) return await this.#api.sendBatch(address, messages);
           try {

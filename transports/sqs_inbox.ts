@@ -13,9 +13,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { Incoming } from "../session/envelope.ts";
+import { type Incoming, JSONRPC_ERROR } from "../session/envelope.ts";
 import { BrokerError } from "../session/errors.ts";
-import type { DeliveryHandler, Inbox, InboxCloseOptions, InboxDelivery } from "../session/inbox.ts";
+import type { DeliveryHandler, Inbox, InboxDelivery } from "../session/inbox.ts";
 import { consoleLogger, type Logger } from "../session/logger.ts";
 import { Batcher } from "./batcher.ts";
 import { decodeQueueMessage } from "./sns_envelope.ts";
@@ -69,6 +69,7 @@ interface QueueFacts {
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 20_000;
 const AUTH_BACKOFF_MS = 10_000;
+const SETTLE_ATTEMPTS = 3;
 
 /**
  * Reads an SQS queue for a session host or a reply router. Deliveries stay hidden (their
@@ -100,9 +101,9 @@ export class SqsInbox implements Inbox {
   #abort = new AbortController();
   #loops: Promise<void>[] = [];
   #unsettled = new Set<SqsDelivery>();
-  #settledWaiters: Array<() => void> = [];
   #heartbeat?: ReturnType<typeof setInterval>;
   #started = false;
+  #stopped?: Promise<void>;
   #closed?: Promise<void>;
   #deletes: Batcher<string>;
   #visibility: Batcher<{ handle: string; seconds: number }>;
@@ -169,34 +170,37 @@ export class SqsInbox implements Inbox {
     if (this.#started) {
       throw new Error("Cannot start SQS inbox as it is already started: call start() once");
     }
+    if (this.#stopped) {
+      throw new Error("Cannot start SQS inbox as it is closed: create a new one");
+    }
     this.#started = true;
     this.#handler = handler;
     this.#facts = await this.#readQueueFacts();
+    // close() may have run while the queue's settings were being read.
+    if (this.#stopped) return;
     const everyMs = Math.max(1, this.#facts.visibilityTimeoutSeconds / 3) * 1000;
     this.#heartbeat = setInterval(() => this.#extendVisibility(everyMs), everyMs);
     for (let i = 0; i < this.#pollers; i++) this.#loops.push(this.#poll(this.#abort.signal));
   }
 
-  /** Stops polling at once; see {@linkcode Inbox.close}. */
-  close(options: InboxCloseOptions = {}): Promise<void> {
-    this.#closed ??= this.#close(options.graceMs ?? 0);
-    return this.#closed;
+  /** Ends the long polls at once; received messages can still be settled. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#abort.abort();
+      await Promise.all(this.#loops);
+    })();
+    return this.#stopped;
   }
 
-  async #close(graceMs: number): Promise<void> {
-    this.#abort.abort();
-    await Promise.all(this.#loops);
-    if (this.#unsettled.size > 0 && graceMs > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#settledWaiters.push(resolve)),
-        new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs)),
-      ]);
-      clearTimeout(timer);
-    }
-    for (const delivery of [...this.#unsettled]) delivery.release();
-    clearInterval(this.#heartbeat);
-    await Promise.all([this.#deletes.idle(), this.#visibility.idle()]);
+  /** Stops polling, releases every unsettled message and flushes acknowledgements. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.stop();
+      for (const delivery of [...this.#unsettled]) delivery.release();
+      clearInterval(this.#heartbeat);
+      await Promise.all([this.#deletes.idle(), this.#visibility.idle()]);
+    })();
+    return this.#closed;
   }
 
   async #poll(signal: AbortSignal): Promise<void> {
@@ -209,7 +213,7 @@ export class SqsInbox implements Inbox {
             MaxNumberOfMessages: this.#maxMessages,
             WaitTimeSeconds: this.#waitTimeSeconds,
             MessageAttributeNames: ["All"],
-            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
             VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
           }),
           { abortSignal: signal },
@@ -257,8 +261,8 @@ export class SqsInbox implements Inbox {
       if (!message.ReceiptHandle) continue;
       const delivery = new SqsDelivery(
         message,
-        this.#decode(message),
-        (settled, how) => this.#settle(settled, how),
+        this.#safeDecode(message),
+        (settled, how, delaySeconds) => this.#settle(settled, how, delaySeconds),
       );
       this.#unsettled.add(delivery);
       deliveries.push(delivery);
@@ -272,17 +276,33 @@ export class SqsInbox implements Inbox {
     }
   }
 
-  #settle(delivery: SqsDelivery, how: Settlement): void {
-    this.#unsettled.delete(delivery);
-    if (this.#unsettled.size === 0) {
-      for (const resolve of this.#settledWaiters.splice(0)) resolve();
+  #safeDecode(message: Message): Incoming {
+    try {
+      return this.#decode(message);
+    } catch (error) {
+      // A throwing custom decoder must not strand the rest of the batch unsettled.
+      return {
+        ok: false,
+        invalid: {
+          error: {
+            code: JSONRPC_ERROR.PARSE_ERROR,
+            message: `Parse error: the message could not be decoded (${String(error)})`,
+          },
+          id: null,
+        },
+      };
     }
+  }
+
+  #settle(delivery: SqsDelivery, how: Settlement, delaySeconds = 0): void {
+    this.#unsettled.delete(delivery);
     const handle = delivery.receiptHandle;
     const onError = (error: Error) => this.#reportSettleFailure(delivery, how, error);
     if (how === "ack" || (how === "reject" && !this.#facts.hasRedrivePolicy)) {
       this.#deletes.add(handle).catch(onError);
     } else if (how === "release") {
-      this.#visibility.add({ handle, seconds: 0 }).catch(onError);
+      const seconds = Math.max(0, Math.min(43_200, Math.round(delaySeconds)));
+      this.#visibility.add({ handle, seconds }).catch(onError);
     }
     // A rejected message on a queue with a redrive policy is left alone: it reappears after its
     // visibility timeout and the policy moves it to the dead-letter queue after maxReceiveCount.
@@ -320,10 +340,16 @@ export class SqsInbox implements Inbox {
     const entries = handles.map((handle, index) => ({ Id: String(index), ReceiptHandle: handle }));
     const address = this.#options.queueUrl;
     let result;
-    try {
-      result = await call(entries);
-    } catch (error) {
-      throw BrokerError.from(error, { operation, address });
+    for (let attempt = 1;; attempt++) {
+      try {
+        result = await call(entries);
+        break;
+      } catch (error) {
+        const failure = BrokerError.from(error, { operation, address });
+        // A lost acknowledgement means the message runs again elsewhere: worth a few retries.
+        if (!failure.retryable || attempt >= SETTLE_ATTEMPTS) throw failure;
+        await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt, failure)));
+      }
     }
     return BrokerError.perEntry(handles.length, result.Failed, { operation, address });
   }
@@ -369,6 +395,7 @@ export class SqsInbox implements Inbox {
 }
 
 type Settlement = "ack" | "release" | "reject";
+type OnSettle = (delivery: SqsDelivery, how: Settlement, delaySeconds?: number) => void;
 
 /** One received SQS message; settles at most once. */
 class SqsDelivery implements InboxDelivery {
@@ -376,38 +403,37 @@ class SqsDelivery implements InboxDelivery {
   readonly messageId: string;
   readonly receiveCount: number;
   readonly receiptHandle: string;
+  readonly sentAt?: number;
   hiddenSince: number = Date.now();
-  #onSettle: (delivery: SqsDelivery, how: Settlement) => void;
+  #onSettle: OnSettle;
   #settled = false;
 
-  constructor(
-    message: Message,
-    incoming: Incoming,
-    onSettle: (delivery: SqsDelivery, how: Settlement) => void,
-  ) {
+  constructor(message: Message, incoming: Incoming, onSettle: OnSettle) {
     this.#onSettle = onSettle;
     this.incoming = incoming;
     this.messageId = message.MessageId ?? "";
     this.receiptHandle = message.ReceiptHandle!;
     this.receiveCount = Number(message.Attributes?.ApproximateReceiveCount) || 1;
+    const sentAt = Number(message.Attributes?.SentTimestamp);
+    if (Number.isFinite(sentAt) && sentAt > 0) this.sentAt = sentAt;
   }
 
   ack(): void {
     this.#settle("ack");
   }
 
-  release(): void {
-    this.#settle("release");
+  release(delaySeconds?: number): void {
+    this.#settle("release", delaySeconds);
   }
 
   reject(): void {
     this.#settle("reject");
   }
 
-  #settle(how: Settlement): void {
+  #settle(how: Settlement, delaySeconds?: number): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#onSettle(this, how);
+    this.#onSettle(this, how, delaySeconds);
   }
 }
 

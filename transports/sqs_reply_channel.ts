@@ -37,12 +37,16 @@ export function sqsReplyRouter(options: SqsReplyChannelOptions): ReplyRouter {
   const queues = byQueue;
   let router = queues.get(options.queueUrl);
   if (!router) {
-    const created = new ReplyRouter(new SqsInbox(options), {
-      logger: options.logger,
-      onIdle: () => {
-        if (queues.get(options.queueUrl) === created) queues.delete(options.queueUrl);
+    const created: ReplyRouter = new ReplyRouter(
+      new SqsInbox({ ...options, onerror: (error) => created.fail(error) }),
+      {
+        logger: options.logger,
+        // Forget it as soon as it starts closing: a client created meanwhile gets a fresh one.
+        onClose: () => {
+          if (queues.get(options.queueUrl) === created) queues.delete(options.queueUrl);
+        },
       },
-    });
+    );
     queues.set(options.queueUrl, router = created);
   }
   return router;
