@@ -18,6 +18,10 @@ export interface BrokerContext {
   sqs: SQSClient;
   /** Creates a queue with a unique name (so runs against a shared LocalStack do not collide). */
   queue(name: string, attributes?: Record<string, string>): Promise<{ url: string; arn: string }>;
+  /** A unique variant of `name` for topics and queues made by hand. */
+  unique(name: string): string;
+  /** Runs `fn` when the test ends, before the broker stops. */
+  cleanup(fn: () => void | Promise<void>): void;
 }
 
 /** Runs `fn` against a fresh broker, then removes what it created and stops the broker. */
@@ -25,24 +29,24 @@ export async function withBroker(fn: (context: BrokerContext) => Promise<void>):
   const broker = await startBroker();
   const sqs = broker.sqsClient();
   const created: string[] = [];
+  const cleanups: Array<() => void | Promise<void>> = [];
   const run = crypto.randomUUID().slice(0, 8);
+  const unique = (name: string) =>
+    name.endsWith(".fifo") ? `${name.slice(0, -5)}-${run}.fifo` : `${name}-${run}`;
   try {
     await fn({
       broker,
       sqs,
+      unique,
+      cleanup: (cleanupFn) => void cleanups.push(cleanupFn),
       async queue(name, attributes) {
-        const fifo = name.endsWith(".fifo");
-        const base = fifo ? name.slice(0, -5) : name;
-        const queue = await broker.createQueue(
-          sqs,
-          `${base}-${run}${fifo ? ".fifo" : ""}`,
-          attributes,
-        );
+        const queue = await broker.createQueue(sqs, unique(name), attributes);
         created.push(queue.url);
         return queue;
       },
     });
   } finally {
+    for (const cleanupFn of cleanups.reverse()) await cleanupFn();
     if (!broker.embedded) {
       for (const url of created) {
         await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});

@@ -22,6 +22,9 @@ export interface SqsReplyChannelOptions extends SqsPollOptions {
 
 const routers = new WeakMap<SQSClient, Map<string, ReplyRouter>>();
 
+/** Seconds a received reply stays hidden unless settled, unless the caller says otherwise. */
+const REPLY_VISIBILITY_TIMEOUT_SECONDS = 5;
+
 /**
  * The process-wide reply router for (SQS client, response queue): created on first use, forgotten
  * once its last client has detached, so a later client starts a fresh poller.
@@ -38,7 +41,13 @@ export function sqsReplyRouter(options: SqsReplyChannelOptions): ReplyRouter {
   let router = queues.get(options.queueUrl);
   if (!router) {
     const created: ReplyRouter = new ReplyRouter(
-      new SqsInbox({ ...options, onerror: (error) => created.fail(error) }),
+      new SqsInbox({
+        // Replies are settled on arrival, so a short hiding time costs nothing; it bounds how
+        // long a reply stays hidden after a long poll that close() aborted took it anyway.
+        visibilityTimeoutSeconds: REPLY_VISIBILITY_TIMEOUT_SECONDS,
+        ...options,
+        onerror: (error) => created.fail(error),
+      }),
       {
         logger: options.logger,
         // Forget it as soon as it starts closing: a client created meanwhile gets a fresh one.
