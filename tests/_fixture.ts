@@ -6,6 +6,7 @@
  */
 
 import { DeleteQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SNSClient } from "@aws-sdk/client-sns";
 import { z } from "zod";
 import { type Broker, startBroker } from "../examples/embedded_broker.ts";
 import { ElicitRequestSchema, type JSONRPCMessage, McpServer } from "../sdk.ts";
@@ -16,6 +17,7 @@ import type { LogFields, Logger, LogLevel } from "../session/logger.ts";
 export interface BrokerContext {
   broker: Broker;
   sqs: SQSClient;
+  sns: SNSClient;
   /** Creates a queue with a unique name (so runs against a shared LocalStack do not collide). */
   queue(name: string, attributes?: Record<string, string>): Promise<{ url: string; arn: string }>;
   /** A unique variant of `name` for topics and queues made by hand. */
@@ -28,6 +30,7 @@ export interface BrokerContext {
 export async function withBroker(fn: (context: BrokerContext) => Promise<void>): Promise<void> {
   const broker = await startBroker();
   const sqs = broker.sqsClient();
+  const sns = broker.snsClient();
   const created: string[] = [];
   const cleanups: Array<() => void | Promise<void>> = [];
   const run = crypto.randomUUID().slice(0, 8);
@@ -37,6 +40,7 @@ export async function withBroker(fn: (context: BrokerContext) => Promise<void>):
     await fn({
       broker,
       sqs,
+      sns,
       unique,
       cleanup: (cleanupFn) => void cleanups.push(cleanupFn),
       async queue(name, attributes) {
@@ -53,6 +57,7 @@ export async function withBroker(fn: (context: BrokerContext) => Promise<void>):
       }
     }
     sqs.destroy();
+    sns.destroy();
     await broker.close();
   }
 }
