@@ -1,21 +1,36 @@
 /**
- * `deno task demo`: an MCP server and an SDK client talking over SQS on the embedded broker (or on
- * `AWS_ENDPOINT_URL`). Lists the tools, calls a quick one and a long-running one that reports
- * progress, prints results and round-trip times, and exits 0.
+ * `deno task demo`: an MCP server and an SDK client talking through a broker, on the embedded
+ * broker (or on `AWS_ENDPOINT_URL`). Lists the tools, calls a quick one and a long-running one
+ * that reports progress, prints results and round-trip times, and exits 0.
  *
- * Usage: `deno task demo [--transport sqs]`
+ * Usage: `deno task demo [--transport sqs|sns-sqs]`
  *
  * @module
  */
 
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { parseArgs } from "node:util";
 import { Client } from "../sdk.ts";
-import { consoleLogger } from "../session/logger.ts";
+import type { ClientTransport } from "../session/client_transport.ts";
+import type { HostedServer } from "../session/hosted_server.ts";
+import {
+  ensureSnsSqsTopology,
+  SnsSqsClientTransport,
+  SnsSqsServer,
+} from "../transports/sns_sqs.ts";
 import { SqsClientTransport, SqsServer } from "../transports/sqs.ts";
-import { startBroker } from "./embedded_broker.ts";
+import { type Broker, startBroker } from "./embedded_broker.ts";
 import { createExampleServer } from "./example_server.ts";
 
-const TRANSPORTS = ["sqs"] as const;
+const TRANSPORTS = ["sqs", "sns-sqs"] as const;
+type TransportName = typeof TRANSPORTS[number];
+
+interface Wiring {
+  server: HostedServer;
+  transport: ClientTransport;
+  /** Runs after the calls, before everything closes. */
+  epilogue?: () => Promise<void>;
+}
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -25,7 +40,7 @@ if (values.help) {
   console.log(`Usage: deno task demo [--transport ${TRANSPORTS.join("|")}]`);
   Deno.exit(0);
 }
-if (!TRANSPORTS.includes(values.transport as typeof TRANSPORTS[number])) {
+if (!TRANSPORTS.includes(values.transport as TransportName)) {
   console.error(
     `Cannot run demo as transport '${values.transport}' is unknown: use one of ${
       TRANSPORTS.join(", ")
@@ -33,8 +48,70 @@ if (!TRANSPORTS.includes(values.transport as typeof TRANSPORTS[number])) {
   );
   Deno.exit(2);
 }
+const transportName = values.transport as TransportName;
 
 const ms = (started: number) => `${(performance.now() - started).toFixed(1)} ms`;
+const createServer = () => createExampleServer({ stepMs: 200 });
+
+async function wireSqs(broker: Broker): Promise<Wiring> {
+  const sqs = broker.sqsClient();
+  const requests = await broker.createQueue(sqs, "asyncmcp-demo-requests");
+  const replies = await broker.createQueue(sqs, "asyncmcp-demo-replies");
+  console.log(`request queue:  ${requests.url}\nresponse queue: ${replies.url}`);
+  return {
+    server: new SqsServer({ sqs, requestQueueUrl: requests.url, createServer }),
+    transport: new SqsClientTransport({
+      sqs,
+      requestQueueUrl: requests.url,
+      responseQueueUrl: replies.url,
+    }),
+  };
+}
+
+async function wireSnsSqs(broker: Broker): Promise<Wiring> {
+  const sqs = broker.sqsClient();
+  const sns = broker.snsClient();
+  const clientId = "demo-client";
+  const topology = await ensureSnsSqsTopology({
+    sqs,
+    sns,
+    requestTopic: "asyncmcp-demo-requests",
+    serverQueue: "asyncmcp-demo-server",
+    replyTopic: "asyncmcp-demo-replies",
+    clientQueue: `asyncmcp-demo-${clientId}`,
+    clientId,
+    // Fan-out: an audit queue on the request topic sees every request the server gets.
+    auditQueues: ["asyncmcp-demo-audit"],
+  });
+  console.log(
+    `request topic: ${topology.requestTopicArn}\nreply topic:   ${topology.responseTopicArn}`,
+  );
+  return {
+    server: new SnsSqsServer({
+      sqs,
+      sns,
+      requestQueueUrl: topology.requestQueueUrl,
+      requestTopicArn: topology.requestTopicArn,
+      createServer,
+    }),
+    transport: new SnsSqsClientTransport({ sqs, sns, ...topology, clientId }),
+    async epilogue() {
+      const seen: string[] = [];
+      for (;;) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: topology.auditQueueUrls[0],
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        if (Messages.length === 0) break;
+        for (const message of Messages) seen.push(JSON.parse(message.Body ?? "{}").method);
+      }
+      console.log(`audit queue (fan-out) saw ${seen.length} requests: ${seen.join(", ")}`);
+    },
+  };
+}
 
 const broker = await startBroker();
 console.log(
@@ -42,32 +119,24 @@ console.log(
     ? `broker: embedded fauxqs at ${broker.endpoint}`
     : `broker: ${broker.endpoint} (AWS_ENDPOINT_URL)`,
 );
-const sqs = broker.sqsClient();
-const requests = await broker.createQueue(sqs, "asyncmcp-demo-requests");
-const replies = await broker.createQueue(sqs, "asyncmcp-demo-replies");
-console.log(`request queue:  ${requests.url}\nresponse queue: ${replies.url}`);
-
-const server = new SqsServer({
-  sqs,
-  requestQueueUrl: requests.url,
-  createServer: () => createExampleServer({ stepMs: 200 }),
-  logger: consoleLogger({ level: "warn" }),
-});
+const { server, transport, epilogue } = transportName === "sqs"
+  ? await wireSqs(broker)
+  : await wireSnsSqs(broker);
 await server.start();
 
 const client = new Client({ name: "asyncmcp-demo", version: "1.0.0" });
 let started = performance.now();
-await client.connect(
-  new SqsClientTransport({ sqs, requestQueueUrl: requests.url, responseQueueUrl: replies.url }),
+await client.connect(transport);
+console.log(
+  `\nconnected to ${client.getServerVersion()?.name} over ${transportName} in ${ms(started)}`,
 );
-console.log(`\nconnected to ${client.getServerVersion()?.name} over SQS in ${ms(started)}`);
 
 started = performance.now();
 const { tools } = await client.listTools();
 console.log(`tools/list (${ms(started)}): ${tools.map((tool) => tool.name).join(", ")}`);
 
 started = performance.now();
-const echo = await client.callTool({ name: "echo", arguments: { text: "hello over SQS" } });
+const echo = await client.callTool({ name: "echo", arguments: { text: "hello, asynchronously" } });
 console.log(`echo (${ms(started)}): ${JSON.stringify(echo.content)}`);
 
 started = performance.now();
@@ -77,8 +146,8 @@ const counted = await client.callTool({ name: "slow_count", arguments: { to: 5 }
 });
 console.log(`slow_count (${ms(started)}): ${JSON.stringify(counted.content)}`);
 
+await epilogue?.();
 await client.close();
 await server.close();
-sqs.destroy();
 await broker.close();
 console.log("\ndone");
