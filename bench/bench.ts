@@ -28,6 +28,11 @@ const LOAD_CALLS = Number(Deno.env.get("BENCH_LOAD_CALLS") ?? 20_000);
 const LOAD_CLIENTS = 8;
 const IN_FLIGHT = 256;
 const WARM_UP = 100;
+/** Long polls at once on the server's request queue and on each client reply queue. */
+const SERVER_POLLERS = Number(Deno.env.get("BENCH_SERVER_POLLERS") ?? 1);
+/** Where the server process writes a CPU profile, when set. */
+const PROFILE_DIR = Deno.env.get("BENCH_PROFILE_DIR");
+const CLIENT_POLLERS = Number(Deno.env.get("BENCH_CLIENT_POLLERS") ?? 1);
 
 function percentile(samples: number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -103,9 +108,11 @@ async function startServerProcess(broker: Broker, queueUrl: string) {
     args: [
       "run",
       "--allow-all",
+      ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
       new URL("./server_process.ts", import.meta.url).pathname,
       broker.endpoint,
       queueUrl,
+      String(SERVER_POLLERS),
     ],
     stdin: "piped",
     stdout: "piped",
@@ -151,7 +158,9 @@ async function loadRow(
   countRequests(sqs, counts);
   const clients = await Promise.all(replyQueueUrls.map(async (responseQueueUrl) => {
     const client = new Client({ name: "bench", version: "1.0.0" });
-    await client.connect(new SqsClientTransport({ sqs, requestQueueUrl, responseQueueUrl }));
+    await client.connect(
+      new SqsClientTransport({ sqs, requestQueueUrl, responseQueueUrl, pollers: CLIENT_POLLERS }),
+    );
     return client;
   }));
   await loadTest(clients, 2000);
