@@ -1,36 +1,48 @@
 /**
- * The benchmark's MCP server, run as its own process as it would be in production: serves the
- * example server over SQS on `--queue` at `--endpoint`, prints `ready`, and on end of standard
- * input prints the number of AWS API requests it made as JSON, then exits.
+ * The benchmark's MCP server, run as its own process as it would be in production. Arguments:
+ * `sqs|sns-sqs <endpoint> <request queue URL> <pollers>`. Prints `ready`; on a line `reset` it
+ * zeroes its AWS API request counts, on `report` prints them as JSON; it exits at end of input.
  *
  * @module
  */
 
+import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createExampleServer } from "../examples/example_server.ts";
+import type { HostedServer } from "../session/hosted_server.ts";
+import { SnsSqsServer } from "../transports/sns_sqs.ts";
 import { SqsServer } from "../transports/sqs.ts";
 
-const [endpoint, queueUrl, pollers] = Deno.args;
-const sqs = new SQSClient({
+const [transport, endpoint, queueUrl, pollers] = Deno.args;
+const config = {
   endpoint,
   region: Deno.env.get("AWS_REGION") ?? "us-east-1",
   ...(Deno.env.get("AWS_ENDPOINT_URL")
     ? {}
     : { credentials: { accessKeyId: "test", secretAccessKey: "test" } }),
-});
+};
+const sqs = new SQSClient(config);
+const sns = new SNSClient(config);
 const counts: Record<string, number> = {};
+const count = (name = "unknown") => counts[name] = (counts[name] ?? 0) + 1;
 sqs.middlewareStack.add((next, context) => (args) => {
-  const name = context.commandName ?? "unknown";
-  counts[name] = (counts[name] ?? 0) + 1;
+  count(context.commandName);
+  return next(args);
+}, { step: "initialize", name: "asyncmcpBenchCounter" });
+sns.middlewareStack.add((next, context) => (args) => {
+  count(context.commandName);
   return next(args);
 }, { step: "initialize", name: "asyncmcpBenchCounter" });
 
-const server = new SqsServer({
+const options = {
   sqs,
   requestQueueUrl: queueUrl,
   createServer: () => createExampleServer(),
-  pollers: Number(pollers ?? 2),
-});
+  pollers: Number(pollers ?? 1),
+};
+const server: HostedServer = transport === "sns-sqs"
+  ? new SnsSqsServer({ ...options, sns })
+  : new SqsServer(options);
 await server.start();
 console.log("ready");
 const input = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
@@ -40,3 +52,4 @@ for await (const line of input) {
 }
 await server.close();
 sqs.destroy();
+sns.destroy();
