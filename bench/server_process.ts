@@ -15,7 +15,7 @@ import { SqsServer } from "../transports/sqs.ts";
 
 const [transport, endpoint, queueUrl, pollers] = Deno.args;
 const config = {
-  endpoint,
+  ...(endpoint === "aws" ? {} : { endpoint }),
   region: Deno.env.get("AWS_REGION") ?? "us-east-1",
   ...(Deno.env.get("AWS_ENDPOINT_URL")
     ? {}

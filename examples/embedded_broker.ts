@@ -1,6 +1,6 @@
 /**
- * A broker to run against: the embedded `fauxqs` SQS/SNS emulator on 127.0.0.1, or the endpoint
- * named by `AWS_ENDPOINT_URL` (LocalStack, real AWS) when that is set.
+ * A broker to run against: the embedded `fauxqs` SQS/SNS emulator on 127.0.0.1; the endpoint
+ * named by `AWS_ENDPOINT_URL` (LocalStack) when that is set; real AWS with `ASYNCMCP_BROKER=aws`.
  *
  * @module
  */
@@ -41,8 +41,8 @@ export interface StartBrokerOptions {
 }
 
 /**
- * Starts the embedded broker, or connects to `AWS_ENDPOINT_URL` when it is set (credentials and
- * region then come from the usual AWS environment variables).
+ * Starts the embedded broker, or connects to `AWS_ENDPOINT_URL` when it is set, or to real AWS
+ * when `ASYNCMCP_BROKER=aws` (credentials and region then come from the usual AWS environment).
  *
  * @example
  * ```ts ignore
@@ -54,7 +54,9 @@ export interface StartBrokerOptions {
  * ```
  */
 export async function startBroker(options: StartBrokerOptions = {}): Promise<Broker> {
-  const external = Deno.env.get("AWS_ENDPOINT_URL");
+  // ASYNCMCP_BROKER=aws: real AWS with the SDK's own endpoints (one URL cannot serve SQS and SNS).
+  const realAws = Deno.env.get("ASYNCMCP_BROKER") === "aws";
+  const external = realAws ? "aws" : Deno.env.get("AWS_ENDPOINT_URL");
   const region = Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1";
   let endpoint: string;
   let stop: () => Promise<void>;
@@ -68,7 +70,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     stop = started.stop;
     credentials = { accessKeyId: "test", secretAccessKey: "test" };
   }
-  const config = { endpoint, region, ...(credentials ? { credentials } : {}) };
+  const config = {
+    region,
+    ...(realAws ? {} : { endpoint }),
+    ...(credentials ? { credentials } : {}),
+  };
   return {
     endpoint,
     embedded: !external,

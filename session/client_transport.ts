@@ -73,6 +73,7 @@ export class ClientTransport implements Transport {
   #pendingInitialize?: { wireId: string; id: RequestId };
   #started = false;
   #closed = false;
+  #closing?: Promise<void>;
   #route: ReplyRoute;
 
   /** Creates the transport; nothing is received until the SDK calls `start()`. */
@@ -141,15 +142,23 @@ export class ClientTransport implements Transport {
     this.#protocolVersion = version;
   }
 
-  /** Stops receiving and fires `onclose` once; later calls return at once. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      await Promise.all([this.#options.replies.detach(this.#route), this.#options.outbox.close()]);
-    } finally {
-      this.onclose?.();
-    }
+  /**
+   * Stops receiving and fires `onclose` once. Later calls wait for the same close to finish (the
+   * SDK closes a transport itself, without waiting, when `connect()` fails).
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      try {
+        await Promise.all([
+          this.#options.replies.detach(this.#route),
+          this.#options.outbox.close(),
+        ]);
+      } finally {
+        this.onclose?.();
+      }
+    })();
+    return this.#closing;
   }
 
   #receive(delivery: InboxDelivery): void {

@@ -6,7 +6,7 @@
 
 import type { JSONRPCMessage, RequestId } from "../sdk.ts";
 
-/** Routing facts that travel beside a message, as attributes or headers (docs: WIRE.md). */
+/** Routing facts that travel beside a message, as attributes or headers (README: Wire format). */
 export interface Routing {
   /** The session this message belongs to; chosen by the server, absent before `initialize` is answered. */
   sessionId?: string;

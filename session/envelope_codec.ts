@@ -1,6 +1,6 @@
 /**
  * The one place that knows the wire names of routing facts: SQS/SNS message attributes
- * (docs: WIRE.md). Everything else works with {@linkcode Envelope}s.
+ * (README: Wire format). Everything else works with {@linkcode Envelope}s.
  *
  * @module
  */

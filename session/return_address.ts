@@ -6,7 +6,7 @@
 
 import type { JSONRPCMessage } from "../sdk.ts";
 
-/** The two spellings of one transport's return address in `initialize` params (docs: WIRE.md). */
+/** The two spellings of one transport's return address in `initialize` params (README: Wire format). */
 export interface ReturnAddressKey {
   /** The key in `params._meta`, e.g. `responseQueueUrl`. */
   meta: string;

@@ -23,9 +23,9 @@ async function localized(code: string): Promise<string> {
   });
 }
 
-Deno.test("README: the server and client snippets run as written against a broker", async () => {
+Deno.test("README: the SQS server and client and the SNS+SQS snippets run as written against a broker", async () => {
   const snippets = await readmeSnippets();
-  assert.deepEqual([...snippets.keys()], ["server.ts", "client.ts"]);
+  assert.deepEqual([...snippets.keys()], ["server.ts", "client.ts", "sns-sqs.ts"]);
   await withBroker(async ({ broker, queue }) => {
     const requests = await queue("readme-requests");
     const replies = await queue("readme-replies");
@@ -35,7 +35,7 @@ Deno.test("README: the server and client snippets run as written against a broke
         await Deno.writeTextFile(`${dir}/${name}`, await localized(code));
       }
       const env = {
-        AWS_ENDPOINT_URL: broker.endpoint,
+        ...(broker.endpoint === "aws" ? {} : { AWS_ENDPOINT_URL: broker.endpoint }),
         AWS_REGION: broker.region,
         ...(broker.embedded ? { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" } : {}),
         REQUEST_QUEUE_URL: requests.url,
@@ -70,6 +70,9 @@ Deno.test("README: the server and client snippets run as written against a broke
       server.kill("SIGTERM");
       await serverOut.cancel();
       assert.equal((await server.status).code, 0, await serverErr);
+      const pubsub = await run("sns-sqs.ts").output();
+      assert.equal(pubsub.code, 0, new TextDecoder().decode(pubsub.stderr));
+      assert.match(new TextDecoder().decode(pubsub.stdout), /ping: \{\}/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

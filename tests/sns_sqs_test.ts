@@ -95,7 +95,12 @@ async function setupSns(context: BrokerContext, options: SnsOptions = {}) {
         clientId,
         waitTimeSeconds: 1,
       });
-      await client.connect(transport);
+      try {
+        await client.connect(transport);
+      } catch (error) {
+        await client.close();
+        throw error;
+      }
       return { client, transport };
     },
   };

@@ -42,7 +42,12 @@ async function setupSqs(context: BrokerContext, options: HarnessOptions & { fifo
         clientId: connect.clientId,
         waitTimeSeconds: 1,
       });
-      await client.connect(transport);
+      try {
+        await client.connect(transport);
+      } catch (error) {
+        await client.close();
+        throw error;
+      }
       return { client, transport };
     },
   };

@@ -16,7 +16,7 @@ import { type Incoming, JSONRPC_ERROR } from "../session/envelope.ts";
 /**
  * Decodes a received SQS message, unwrapping SNS's JSON envelope (`{"Type": "Notification",
  * "Message": ..., "MessageAttributes": {...}}`) when there is one. Attributes of the SQS message
- * itself win over envelope attributes of the same name (docs: WIRE.md). Every SQS-reading part of
+ * itself win over envelope attributes of the same name (README: Wire format). Every SQS-reading part of
  * asyncmcp uses it, so any queue may be fed by SNS, raw or not.
  *
  * @example Decode an SNS envelope

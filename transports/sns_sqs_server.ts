@@ -16,7 +16,7 @@ import { SnsOutbox } from "./sns_outbox.ts";
 import { SqsInbox, type SqsPollOptions } from "./sqs_inbox.ts";
 
 /**
- * The `initialize` keys that carry an SNS+SQS client's reply topic (docs: WIRE.md).
+ * The `initialize` keys that carry an SNS+SQS client's reply topic (README: Wire format).
  *
  * @example
  * ```ts

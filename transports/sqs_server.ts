@@ -14,7 +14,7 @@ import { SqsInbox, type SqsPollOptions } from "./sqs_inbox.ts";
 import { SqsOutbox } from "./sqs_outbox.ts";
 
 /**
- * The `initialize` keys that carry an SQS client's response queue (docs: WIRE.md).
+ * The `initialize` keys that carry an SQS client's response queue (README: Wire format).
  *
  * @example
  * ```ts
