@@ -19,6 +19,7 @@ import {
   type LoggedEvent,
   newProbe,
   textOf,
+  untilAborted,
   withBroker,
 } from "./_fixture.ts";
 
@@ -96,7 +97,10 @@ export function behaviourSuite(harness: TransportHarness): void {
     const result = await client.callTool({ name: "progress", arguments: { steps: 3 } }, undefined, {
       onprogress: ({ progress: step }) => void progress.push(step),
     });
-    assert.deepEqual(progress, [1, 2, 3]);
+    // Standard queues and topics may deliver a request's last notification after its result (the
+    // SDK then drops it); only FIFO keeps order, so here: some arrive, in order, none twice.
+    assert.ok(progress.length >= 1, "no progress notification arrived before the result");
+    assert.deepEqual(progress, [1, 2, 3].slice(0, progress.length));
     assert.equal(textOf(result), "3 steps");
     await client.close();
     await server.close();
@@ -192,10 +196,7 @@ export function behaviourSuite(harness: TransportHarness): void {
         closeGraceMs: 50,
         createServer: () =>
           createTestServer({
-            work: (signal) =>
-              new Promise((_, reject) =>
-                signal.addEventListener("abort", () => reject(signal.reason))
-              ),
+            work: untilAborted,
           }),
       },
     });

@@ -9,7 +9,7 @@ import { DeleteQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { z } from "zod";
 import { type Broker, startBroker } from "../examples/embedded_broker.ts";
-import { ElicitRequestSchema, type JSONRPCMessage, McpServer } from "../sdk.ts";
+import { ElicitRequestSchema, type JSONRPCMessage, McpServer, type Transport } from "../sdk.ts";
 import { Client } from "../sdk.ts";
 import type { LogFields, Logger, LogLevel } from "../session/logger.ts";
 
@@ -156,6 +156,21 @@ export function createTestServer(options: TestServerOptions = {}): McpServer {
     return { content: [{ type: "text", text: `hello ${answer.content?.name}` }] };
   });
   return server;
+}
+
+/** A `work` implementation that never finishes on its own, only when its call is aborted. */
+export function untilAborted(signal: AbortSignal): Promise<string> {
+  return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+}
+
+/** Connects `client`; on failure closes it (and waits for that) before rethrowing. */
+export async function connectOrClose(client: Client, transport: Transport): Promise<void> {
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
 }
 
 /** A client that can answer elicitation requests with `name`. */

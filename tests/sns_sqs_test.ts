@@ -14,6 +14,7 @@ import {
 import { behaviourSuite, type HarnessOptions, type TransportHarness } from "./_behaviour_suite.ts";
 import {
   type BrokerContext,
+  connectOrClose,
   createTestClient,
   createTestServer,
   eventually,
@@ -56,6 +57,8 @@ async function setupSns(context: BrokerContext, options: SnsOptions = {}) {
       ...serverOptions,
     });
     await server.start();
+    // Closed even when an assertion fails first, so that nothing leaks into the next test.
+    context.cleanup(() => server.close());
     return server;
   };
   return {
@@ -95,12 +98,8 @@ async function setupSns(context: BrokerContext, options: SnsOptions = {}) {
         clientId,
         waitTimeSeconds: 1,
       });
-      try {
-        await client.connect(transport);
-      } catch (error) {
-        await client.close();
-        throw error;
-      }
+      await connectOrClose(client, transport);
+      context.cleanup(() => client.close());
       return { client, transport };
     },
   };

@@ -3,10 +3,12 @@ import { SqsClientTransport, SqsServer, type SqsServerOptions } from "../transpo
 import { behaviourSuite, type HarnessOptions, type TransportHarness } from "./_behaviour_suite.ts";
 import {
   type BrokerContext,
+  connectOrClose,
   createTestClient,
   createTestServer,
   recordingLogger,
   textOf,
+  untilAborted,
   withBroker,
 } from "./_fixture.ts";
 
@@ -25,6 +27,8 @@ async function setupSqs(context: BrokerContext, options: HarnessOptions & { fifo
       ...serverOptions,
     });
     await server.start();
+    // Closed even when an assertion fails first, so that nothing leaks into the next test.
+    context.cleanup(() => server.close());
     return server;
   };
   return {
@@ -42,12 +46,8 @@ async function setupSqs(context: BrokerContext, options: HarnessOptions & { fifo
         clientId: connect.clientId,
         waitTimeSeconds: 1,
       });
-      try {
-        await client.connect(transport);
-      } catch (error) {
-        await client.close();
-        throw error;
-      }
+      await connectOrClose(client, transport);
+      context.cleanup(() => client.close());
       return { client, transport };
     },
   };
@@ -82,10 +82,7 @@ Deno.test("SQS: a FIFO request still running at shutdown is answered with a retr
         closeGraceMs: 50,
         createServer: () =>
           createTestServer({
-            work: (signal) =>
-              new Promise((_, reject) =>
-                signal.addEventListener("abort", () => reject(signal.reason))
-              ),
+            work: untilAborted,
           }),
       },
     });

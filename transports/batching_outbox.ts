@@ -11,7 +11,7 @@ import {
   type MessageAttributes,
 } from "../session/envelope_codec.ts";
 import type { Envelope } from "../session/envelope.ts";
-import { MessageTooLargeError } from "../session/errors.ts";
+import { BrokerError, MessageTooLargeError } from "../session/errors.ts";
 import type { Outbox } from "../session/outbox.ts";
 import { Batcher } from "./batcher.ts";
 
@@ -40,11 +40,63 @@ export interface SendApi {
 /** Options for {@linkcode BatchingOutbox}. */
 export interface BatchingOutboxOptions {
   /** Largest message sent, body and attributes, in bytes; larger ones fail before any call. */
-  maxMessageBytes: number;
-  /** Largest batch call, in bytes. */
-  maxBatchBytes: number;
+  maxMessageBytes?: number;
   /** Batch calls running at once per destination. @default {2} */
   maxConcurrentBatches?: number;
+}
+
+/** The calls of one service that {@linkcode sendApi} wraps. */
+export interface ServiceCalls {
+  /** Names the destination in errors, e.g. `SQS queue`. */
+  destination: string;
+  /** The service's limit for one message and for one batch call, in bytes. */
+  limitBytes: number;
+  /** The single-send operation, e.g. `SQS SendMessage`. */
+  one: string;
+  /** The batch operation, e.g. `SQS SendMessageBatch`. */
+  batch: string;
+  /** Sends one message. */
+  sendOne(address: string, message: OutgoingMessage): Promise<unknown>;
+  /** Sends up to ten; entries carry their index as `Id`. */
+  sendBatch(
+    address: string,
+    messages: OutgoingMessage[],
+  ): Promise<
+    { Failed?: Array<{ Id?: string; Code?: string; Message?: string; SenderFault?: boolean }> }
+  >;
+}
+
+/**
+ * Builds a {@linkcode SendApi} from a service's two calls, turning whatever they throw, and each
+ * failed batch entry, into a `BrokerError` that names the operation and the address.
+ *
+ * @example
+ * ```ts ignore
+ * const api = sendApi({ destination: "SQS queue", limitBytes: 1_048_576, one: "SQS SendMessage", ... });
+ * ```
+ */
+export function sendApi(calls: ServiceCalls): SendApi & { limitBytes: number } {
+  return {
+    destination: calls.destination,
+    limitBytes: calls.limitBytes,
+    async sendOne(address, message) {
+      try {
+        await calls.sendOne(address, message);
+      } catch (error) {
+        throw BrokerError.from(error, { operation: calls.one, address });
+      }
+    },
+    async sendBatch(address, messages) {
+      const where = { operation: calls.batch, address };
+      try {
+        const { Failed } = await calls.sendBatch(address, messages);
+        return BrokerError.perEntry(messages.length, Failed, where);
+      } catch (error) {
+        const failure = BrokerError.from(error, where);
+        return messages.map(() => failure);
+      }
+    },
+  };
 }
 
 /**
@@ -54,18 +106,30 @@ export interface BatchingOutboxOptions {
  *
  * @example Build an outbox for another service
  * ```ts ignore
- * const outbox = new BatchingOutbox(myServiceApi, { maxMessageBytes: 262_144, maxBatchBytes: 262_144 });
+ * const outbox = new BatchingOutbox(sendApi(myServiceCalls), { maxMessageBytes: 65_536 });
  * ```
  */
 export class BatchingOutbox implements Outbox {
-  #api: SendApi;
-  #options: BatchingOutboxOptions;
+  #api: SendApi & { limitBytes: number };
+  #maxMessageBytes: number;
+  #maxConcurrentBatches: number;
   #destinations = new Map<string, Batcher<OutgoingMessage>>();
 
-  /** Sends through `api` within the limits of `options`. */
-  constructor(api: SendApi, options: BatchingOutboxOptions) {
+  /**
+   * Sends through `api` within its limit, or the lower `maxMessageBytes`.
+   *
+   * @throws {RangeError} when `maxMessageBytes` is not from 1 to the service's limit.
+   */
+  constructor(api: SendApi & { limitBytes: number }, options: BatchingOutboxOptions = {}) {
     this.#api = api;
-    this.#options = options;
+    this.#maxMessageBytes = options.maxMessageBytes ?? api.limitBytes;
+    this.#maxConcurrentBatches = options.maxConcurrentBatches ?? 2;
+    if (!(this.#maxMessageBytes > 0 && this.#maxMessageBytes <= api.limitBytes)) {
+      throw new RangeError(
+        `Cannot create outbox for ${api.destination} as 'maxMessageBytes' must be from 1 to ` +
+          `${api.limitBytes}: current value is ${this.#maxMessageBytes}`,
+      );
+    }
   }
 
   /** Sends one envelope to `address`. */
@@ -75,11 +139,11 @@ export class BatchingOutbox implements Outbox {
       timestamp: envelope.timestamp ?? Math.floor(Date.now() / 1000),
     });
     const size = encodedSize(body, attributes);
-    if (size > this.#options.maxMessageBytes) {
+    if (size > this.#maxMessageBytes) {
       return Promise.reject(
         new MessageTooLargeError(
           size,
-          this.#options.maxMessageBytes,
+          this.#maxMessageBytes,
           `${this.#api.destination} ${address}`,
         ),
       );
@@ -103,10 +167,10 @@ export class BatchingOutbox implements Outbox {
     if (!batcher) {
       batcher = new Batcher<OutgoingMessage>({
         maxItems: 10,
-        maxBytes: this.#options.maxBatchBytes,
+        maxBytes: this.#api.limitBytes,
         sizeOf: (message) => message.size,
         // Two batches in flight to a FIFO destination could land out of order.
-        maxConcurrent: address.endsWith(".fifo") ? 1 : this.#options.maxConcurrentBatches ?? 2,
+        maxConcurrent: address.endsWith(".fifo") ? 1 : this.#maxConcurrentBatches,
         run: async (messages) => {
           if (messages.length > 1) return await this.#api.sendBatch(address, messages);
           try {

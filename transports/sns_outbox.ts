@@ -5,8 +5,7 @@
  */
 
 import { PublishBatchCommand, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { BrokerError } from "../session/errors.ts";
-import { BatchingOutbox, fifoFields, type SendApi } from "./batching_outbox.ts";
+import { BatchingOutbox, fifoFields, sendApi } from "./batching_outbox.ts";
 
 /**
  * The largest SNS message (body plus attributes), and the largest `PublishBatch`: 256 KiB.
@@ -50,57 +49,36 @@ export interface SnsOutboxOptions {
 export class SnsOutbox extends BatchingOutbox {
   /** Validates the options. */
   constructor(options: SnsOutboxOptions) {
-    const maxMessageBytes = options.maxMessageBytes ?? SNS_MAX_MESSAGE_BYTES;
-    if (!(maxMessageBytes > 0 && maxMessageBytes <= SNS_MAX_MESSAGE_BYTES)) {
-      throw new RangeError(
-        `Cannot create SNS outbox as 'maxMessageBytes' must be from 1 to ${SNS_MAX_MESSAGE_BYTES}: current value is ${maxMessageBytes}`,
-      );
-    }
-    super(snsSendApi(options.sns), {
-      maxMessageBytes,
-      maxBatchBytes: SNS_MAX_MESSAGE_BYTES,
-      maxConcurrentBatches: options.maxConcurrentBatches,
-    });
-  }
-}
-
-function snsSendApi(sns: SNSClient): SendApi {
-  return {
-    destination: "SNS topic",
-    async sendOne(topicArn, message) {
-      try {
-        await sns.send(
-          new PublishCommand({
-            TopicArn: topicArn,
-            Message: message.body,
-            MessageAttributes: message.attributes,
-            ...fifoFields(message),
-          }),
-        );
-      } catch (error) {
-        throw BrokerError.from(error, { operation: "SNS Publish", address: topicArn });
-      }
-    },
-    async sendBatch(topicArn, messages) {
-      const operation = "SNS PublishBatch";
-      let result;
-      try {
-        result = await sns.send(
-          new PublishBatchCommand({
-            TopicArn: topicArn,
-            PublishBatchRequestEntries: messages.map((message, index) => ({
-              Id: String(index),
+    const { sns } = options;
+    super(
+      sendApi({
+        destination: "SNS topic",
+        limitBytes: SNS_MAX_MESSAGE_BYTES,
+        one: "SNS Publish",
+        batch: "SNS PublishBatch",
+        sendOne: (topicArn, message) =>
+          sns.send(
+            new PublishCommand({
+              TopicArn: topicArn,
               Message: message.body,
               MessageAttributes: message.attributes,
               ...fifoFields(message),
-            })),
-          }),
-        );
-      } catch (error) {
-        const failure = BrokerError.from(error, { operation, address: topicArn });
-        return messages.map(() => failure);
-      }
-      return BrokerError.perEntry(messages.length, result.Failed, { operation, address: topicArn });
-    },
-  };
+            }),
+          ),
+        sendBatch: (topicArn, messages) =>
+          sns.send(
+            new PublishBatchCommand({
+              TopicArn: topicArn,
+              PublishBatchRequestEntries: messages.map((message, index) => ({
+                Id: String(index),
+                Message: message.body,
+                MessageAttributes: message.attributes,
+                ...fifoFields(message),
+              })),
+            }),
+          ),
+      }),
+      options,
+    );
+  }
 }

@@ -8,7 +8,6 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { AddressPolicy } from "../session/address_policy.ts";
-import type { BrokerError } from "../session/errors.ts";
 import { HostedServer } from "../session/hosted_server.ts";
 import type { SessionOptions } from "../session/session_host.ts";
 import { sameAccountAndRegion } from "./aws_address.ts";
@@ -72,11 +71,7 @@ export class SnsSqsServer extends HostedServer {
   constructor(options: SnsSqsServerOptions) {
     super({
       ...options,
-      inbox: new SqsInbox({
-        ...options,
-        queueUrl: options.requestQueueUrl,
-        onerror: options.onerror as ((error: BrokerError) => void) | undefined,
-      }),
+      inbox: new SqsInbox({ ...options, queueUrl: options.requestQueueUrl }),
       outbox: new SnsOutbox(options),
       returnAddressKey: SNS_RETURN_ADDRESS,
       addressPolicy: options.addressPolicy ??

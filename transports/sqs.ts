@@ -42,4 +42,6 @@ export {
   type BatchingOutboxOptions,
   type OutgoingMessage,
   type SendApi,
+  sendApi,
+  type ServiceCalls,
 } from "./batching_outbox.ts";

@@ -5,8 +5,7 @@
  */
 
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { BrokerError } from "../session/errors.ts";
-import { BatchingOutbox, fifoFields, type SendApi } from "./batching_outbox.ts";
+import { BatchingOutbox, fifoFields, sendApi } from "./batching_outbox.ts";
 
 /**
  * The largest SQS message (body plus attributes), and the largest batch: 1 MiB.
@@ -59,57 +58,36 @@ export interface SqsOutboxOptions {
 export class SqsOutbox extends BatchingOutbox {
   /** Validates the options. */
   constructor(options: SqsOutboxOptions) {
-    const maxMessageBytes = options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
-    if (!(maxMessageBytes > 0 && maxMessageBytes <= SQS_MAX_MESSAGE_BYTES)) {
-      throw new RangeError(
-        `Cannot create SQS outbox as 'maxMessageBytes' must be from 1 to ${SQS_MAX_MESSAGE_BYTES}: current value is ${maxMessageBytes}`,
-      );
-    }
-    super(sqsSendApi(options.sqs), {
-      maxMessageBytes,
-      maxBatchBytes: SQS_MAX_MESSAGE_BYTES,
-      maxConcurrentBatches: options.maxConcurrentBatches,
-    });
-  }
-}
-
-function sqsSendApi(sqs: SQSClient): SendApi {
-  return {
-    destination: "SQS queue",
-    async sendOne(queueUrl, message) {
-      try {
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: queueUrl,
-            MessageBody: message.body,
-            MessageAttributes: message.attributes,
-            ...fifoFields(message),
-          }),
-        );
-      } catch (error) {
-        throw BrokerError.from(error, { operation: "SQS SendMessage", address: queueUrl });
-      }
-    },
-    async sendBatch(queueUrl, messages) {
-      const operation = "SQS SendMessageBatch";
-      let result;
-      try {
-        result = await sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: messages.map((message, index) => ({
-              Id: String(index),
+    const { sqs } = options;
+    super(
+      sendApi({
+        destination: "SQS queue",
+        limitBytes: SQS_MAX_MESSAGE_BYTES,
+        one: "SQS SendMessage",
+        batch: "SQS SendMessageBatch",
+        sendOne: (queueUrl, message) =>
+          sqs.send(
+            new SendMessageCommand({
+              QueueUrl: queueUrl,
               MessageBody: message.body,
               MessageAttributes: message.attributes,
               ...fifoFields(message),
-            })),
-          }),
-        );
-      } catch (error) {
-        const failure = BrokerError.from(error, { operation, address: queueUrl });
-        return messages.map(() => failure);
-      }
-      return BrokerError.perEntry(messages.length, result.Failed, { operation, address: queueUrl });
-    },
-  };
+            }),
+          ),
+        sendBatch: (queueUrl, messages) =>
+          sqs.send(
+            new SendMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: messages.map((message, index) => ({
+                Id: String(index),
+                MessageBody: message.body,
+                MessageAttributes: message.attributes,
+                ...fifoFields(message),
+              })),
+            }),
+          ),
+      }),
+      options,
+    );
+  }
 }

@@ -6,7 +6,6 @@
 
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { AddressPolicy } from "../session/address_policy.ts";
-import type { BrokerError } from "../session/errors.ts";
 import { HostedServer } from "../session/hosted_server.ts";
 import type { SessionOptions } from "../session/session_host.ts";
 import { sameAccountAndRegion } from "./aws_address.ts";
@@ -68,11 +67,7 @@ export class SqsServer extends HostedServer {
   constructor(options: SqsServerOptions) {
     super({
       ...options,
-      inbox: new SqsInbox({
-        ...options,
-        queueUrl: options.requestQueueUrl,
-        onerror: options.onerror as ((error: BrokerError) => void) | undefined,
-      }),
+      inbox: new SqsInbox({ ...options, queueUrl: options.requestQueueUrl }),
       outbox: new SqsOutbox(options),
       returnAddressKey: SQS_RETURN_ADDRESS,
       addressPolicy: options.addressPolicy ?? sameAccountAndRegion(options.requestQueueUrl),
