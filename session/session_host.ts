@@ -508,7 +508,18 @@ export class SessionHost {
         ),
       );
     }
-    return this.#track(this.#deliverFromSession(session, message, responseKey));
+    return this.#track(
+      this.#deliverFromSession(session, message, responseKey).catch((error) => {
+        // The SDK only tells its own server's onerror; operators hear of it here.
+        this.#logger.log("error", "send.failed", {
+          sessionId: session.record.id,
+          method: methodOf(message),
+          error: describeError(error),
+        });
+        this.#options.onerror?.(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      }),
+    );
   }
 
   async #deliverFromSession(

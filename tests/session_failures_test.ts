@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { MemorySessionStore, type SessionRecord } from "../session/session_store.ts";
+import { SqsClientTransport, SqsInbox, SqsServer } from "../transports/sqs.ts";
+import {
+  connectOrClose,
+  createTestClient,
+  createTestServer,
+  eventually,
+  recordingLogger,
+  withBroker,
+} from "./_fixture.ts";
+import type { InboxDelivery } from "../session/inbox.ts";
+
+/** A store whose first write fails, as a store briefly out of reach would. */
+class FlakyStore extends MemorySessionStore {
+  failures = 1;
+  override set(record: SessionRecord): Promise<void> {
+    if (this.failures-- > 0) return Promise.reject(new Error("store unreachable"));
+    return super.set(record);
+  }
+}
+
+Deno.test("SessionHost: a store write that fails holds initialize back until redelivery succeeds", async () => {
+  await withBroker(async (context) => {
+    const requests = await context.queue("requests");
+    const replies = await context.queue("replies");
+    const errors: Error[] = [];
+    const store = new FlakyStore();
+    const server = new SqsServer({
+      sqs: context.sqs,
+      requestQueueUrl: requests.url,
+      createServer: () => createTestServer(),
+      store,
+      waitTimeSeconds: 1,
+      logger: recordingLogger(),
+      onerror: (error) => void errors.push(error),
+    });
+    await server.start();
+    context.cleanup(() => server.close());
+    const client = createTestClient();
+    await connectOrClose(
+      client,
+      new SqsClientTransport({
+        sqs: context.sqs,
+        requestQueueUrl: requests.url,
+        responseQueueUrl: replies.url,
+        waitTimeSeconds: 1,
+      }),
+    );
+    context.cleanup(() => client.close());
+    assert.deepEqual(await client.ping(), {});
+    assert.ok(errors.some((error) => /store unreachable/.test(error.message)));
+    assert.equal(store.size, 1);
+  });
+});
+
+Deno.test("SqsInbox turns a message its decoder cannot read into a parse error instead of stranding it", async () => {
+  await withBroker(async (context) => {
+    const queue = await context.queue("inbox");
+    await context.sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: "x" }));
+    const inbox = new SqsInbox({
+      sqs: context.sqs,
+      queueUrl: queue.url,
+      waitTimeSeconds: 1,
+      decode: () => {
+        throw new Error("decoder bug");
+      },
+    });
+    const received: InboxDelivery[] = [];
+    await inbox.start((deliveries) => {
+      for (const delivery of deliveries) {
+        received.push(delivery);
+        delivery.ack();
+      }
+    });
+    await eventually(() => received.length === 1);
+    const [first] = received;
+    assert.equal(first.incoming.ok, false);
+    if (!first.incoming.ok) {
+      assert.equal(first.incoming.invalid.error.code, -32700);
+      assert.match(first.incoming.invalid.error.message, /decoder bug/);
+    }
+    await inbox.close();
+  });
+});
+
+Deno.test("SqsInbox reports a queue that does not exist when it starts", async () => {
+  await withBroker(async (context) => {
+    const queue = await context.queue("exists");
+    const inbox = new SqsInbox({
+      sqs: context.sqs,
+      queueUrl: queue.url.replace(/exists-[^/]+$/, "missing"),
+      waitTimeSeconds: 1,
+    });
+    await assert.rejects(inbox.start(() => {}), /GetQueueAttributes failed/);
+    await inbox.close();
+  });
+});
