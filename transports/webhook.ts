@@ -1,0 +1,27 @@
+/**
+ * The webhook transport's building blocks. So far: signing and verifying deliveries in the
+ * Standard Webhooks format, which webhook servers use for what they POST to clients and clients
+ * use to check it.
+ *
+ * @example Sign a delivery and verify it
+ * ```ts
+ * import { importSigningKey, signDelivery, WebhookVerifier } from "@asyncmcp/asyncmcp/webhook";
+ *
+ * const key = await importSigningKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+ * const body = '{"jsonrpc":"2.0","id":1,"result":{}}';
+ * const headers = new Headers({ ...(await signDelivery(key, crypto.randomUUID(), body)) });
+ * await new WebhookVerifier(key).verify(headers, body);
+ * ```
+ *
+ * @module
+ */
+
+export {
+  importSigningKey,
+  type SignatureHeaders,
+  signDelivery,
+  type VerificationFailure,
+  WebhookVerificationError,
+  WebhookVerifier,
+  type WebhookVerifierOptions,
+} from "./webhook_signature.ts";

@@ -1,0 +1,237 @@
+/**
+ * Signing and verifying webhook deliveries in the Standard Webhooks format: headers
+ * `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of
+ * "id.timestamp.body">` (README: Wire format).
+ *
+ * @module
+ */
+
+/** The three headers of a signed delivery. */
+export interface SignatureHeaders {
+  "webhook-id": string;
+  "webhook-timestamp": string;
+  "webhook-signature": string;
+}
+
+/** Options for {@linkcode WebhookVerifier}. */
+export interface WebhookVerifierOptions {
+  /** How far a delivery's timestamp may be from now, in seconds. @default {300} */
+  toleranceSeconds?: number;
+  /** How many recent delivery ids are remembered to refuse replays. @default {10000} */
+  rememberedIds?: number;
+  /** The clock, in epoch milliseconds. @default {Date.now} */
+  now?: () => number;
+}
+
+/** Why {@linkcode WebhookVerifier.verify} refused a delivery. */
+export type VerificationFailure = "unsigned" | "malformed" | "stale" | "mismatch" | "replayed";
+
+/**
+ * Thrown for a delivery that must not be accepted; `reason` says which check failed.
+ *
+ * @example
+ * ```ts
+ * import { WebhookVerificationError } from "@asyncmcp/asyncmcp/webhook";
+ *
+ * const error = new WebhookVerificationError("stale", "Cannot accept delivery as it is too old");
+ * console.log(error.reason); // "stale"
+ * ```
+ */
+export class WebhookVerificationError extends Error {
+  /** Which check failed. */
+  readonly reason: VerificationFailure;
+
+  /** Creates the error for `reason`. */
+  constructor(reason: VerificationFailure, message: string) {
+    super(message);
+    this.name = "WebhookVerificationError";
+    this.reason = reason;
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Turns a secret into an HMAC key. Accepts the Standard Webhooks form `whsec_<base64>`, or any
+ * other string, whose UTF-8 bytes are the key.
+ *
+ * @example
+ * ```ts
+ * import { importSigningKey } from "@asyncmcp/asyncmcp/webhook";
+ *
+ * const key = await importSigningKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+ * ```
+ *
+ * @throws {TypeError} when the secret is empty or its `whsec_` part is not base64.
+ */
+export async function importSigningKey(secret: string): Promise<CryptoKey> {
+  if (secret === "") {
+    throw new TypeError("Cannot use webhook secret as it is empty: pass at least 16 random bytes");
+  }
+  let bytes: Uint8Array;
+  if (secret.startsWith("whsec_")) {
+    try {
+      bytes = Uint8Array.from(atob(secret.slice(6)), (char) => char.charCodeAt(0));
+    } catch {
+      throw new TypeError("Cannot use webhook secret as its whsec_ part is not base64");
+    }
+  } else {
+    bytes = encoder.encode(secret);
+  }
+  return await crypto.subtle.importKey(
+    "raw",
+    bytes as Uint8Array<ArrayBuffer>,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign", "verify"],
+  );
+}
+
+/**
+ * Signs `body` for delivery: returns the three headers to send with it. `id` must be unique per
+ * message (retries of the same message reuse it); `timestamp` is in epoch seconds.
+ *
+ * @example
+ * ```ts
+ * import { importSigningKey, signDelivery } from "@asyncmcp/asyncmcp/webhook";
+ *
+ * const key = await importSigningKey("a secret of at least sixteen bytes");
+ * const headers = await signDelivery(key, crypto.randomUUID(), '{"jsonrpc":"2.0","method":"x"}');
+ * console.log(headers["webhook-signature"].startsWith("v1,"));
+ * ```
+ */
+export async function signDelivery(
+  key: CryptoKey,
+  id: string,
+  body: string,
+  timestamp: number = Math.floor(Date.now() / 1000),
+): Promise<SignatureHeaders> {
+  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${id}.${timestamp}.${body}`));
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": `v1,${toBase64(new Uint8Array(mac))}`,
+  };
+}
+
+/**
+ * Checks signed deliveries: signature (any of the space-separated `v1,` values may match, as
+ * during key rotation), timestamp within the tolerance, and id not seen before.
+ *
+ * @example Verify what a sender signed
+ * ```ts
+ * import {
+ *   importSigningKey,
+ *   signDelivery,
+ *   WebhookVerifier,
+ * } from "@asyncmcp/asyncmcp/webhook";
+ *
+ * const key = await importSigningKey("a secret of at least sixteen bytes");
+ * const body = '{"jsonrpc":"2.0","method":"notifications/progress"}';
+ * const headers = new Headers({ ...(await signDelivery(key, "msg-1", body)) });
+ * await new WebhookVerifier(key).verify(headers, body); // throws if it does not check out
+ * ```
+ */
+export class WebhookVerifier {
+  #key: CryptoKey;
+  #toleranceSeconds: number;
+  #rememberedIds: number;
+  #now: () => number;
+  /** Accepted ids with the time until which a replay of them would still be in tolerance. */
+  #seen = new Map<string, number>();
+
+  /** Verifies with `key`. */
+  constructor(key: CryptoKey, options: WebhookVerifierOptions = {}) {
+    this.#key = key;
+    this.#toleranceSeconds = options.toleranceSeconds ?? 300;
+    this.#rememberedIds = options.rememberedIds ?? 10_000;
+    this.#now = options.now ?? Date.now;
+    if (!(this.#toleranceSeconds > 0)) {
+      throw new RangeError(
+        `Cannot create verifier as 'toleranceSeconds' must be positive: current value is ${this.#toleranceSeconds}`,
+      );
+    }
+  }
+
+  /**
+   * Resolves when the delivery is authentic, fresh and new; remembers its id.
+   *
+   * @throws {WebhookVerificationError} naming the check that failed.
+   */
+  async verify(headers: Headers, body: string): Promise<void> {
+    const id = headers.get("webhook-id");
+    const timestamp = headers.get("webhook-timestamp");
+    const signatures = headers.get("webhook-signature");
+    if (!id || !timestamp || !signatures) {
+      throw new WebhookVerificationError(
+        "unsigned",
+        "Cannot accept delivery as it is not signed: webhook-id, webhook-timestamp and webhook-signature are required",
+      );
+    }
+    const seconds = Number(timestamp);
+    if (!/^\d+$/.test(timestamp) || !Number.isSafeInteger(seconds)) {
+      throw new WebhookVerificationError(
+        "malformed",
+        `Cannot accept delivery as its timestamp is not whole epoch seconds: ${timestamp}`,
+      );
+    }
+    const nowSeconds = this.#now() / 1000;
+    if (Math.abs(nowSeconds - seconds) > this.#toleranceSeconds) {
+      throw new WebhookVerificationError(
+        "stale",
+        `Cannot accept delivery as its timestamp is more than ${this.#toleranceSeconds} s from now`,
+      );
+    }
+    const signed = encoder.encode(`${id}.${timestamp}.${body}`);
+    let matched = false;
+    for (const candidate of signatures.split(" ")) {
+      const [version, value] = candidate.split(",", 2);
+      if (version !== "v1" || !value) continue;
+      const mac = fromBase64(value);
+      // crypto.subtle.verify compares in constant time.
+      if (mac && await crypto.subtle.verify("HMAC", this.#key, mac, signed)) {
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) {
+      throw new WebhookVerificationError(
+        "mismatch",
+        "Cannot accept delivery as its signature does not match: check that both sides use the same secret",
+      );
+    }
+    this.#forgetExpired(nowSeconds);
+    if (this.#seen.has(id)) {
+      throw new WebhookVerificationError(
+        "replayed",
+        `Cannot accept delivery as id ${id} was already accepted`,
+      );
+    }
+    this.#seen.set(id, seconds + this.#toleranceSeconds);
+    if (this.#seen.size > this.#rememberedIds) {
+      this.#seen.delete(this.#seen.keys().next().value!);
+    }
+  }
+
+  #forgetExpired(nowSeconds: number): void {
+    for (const [id, until] of this.#seen) {
+      // Insertion order is roughly time order: stop at the first one still worth remembering.
+      if (until >= nowSeconds) break;
+      this.#seen.delete(id);
+    }
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let text = "";
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text);
+}
+
+function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
+  try {
+    return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
