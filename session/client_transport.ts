@@ -26,8 +26,11 @@ export interface ClientTransportOptions {
   outbox: Outbox;
   /** The server's address in that outbox (request queue URL, request topic ARN, server URL). */
   serverAddress: string;
-  /** The reply channel this client receives on. */
-  replies: ReplyRouter;
+  /**
+   * The reply channel this client receives on, or a function that finds it when the transport
+   * starts (so that a channel closing meanwhile is replaced by a fresh one).
+   */
+  replies: ReplyRouter | (() => ReplyRouter);
   /** Fields added to `initialize`'s `params._meta`, the return address first among them. */
   initializeMeta: Record<string, string>;
   /** This client's id, sent with every message. @default {crypto.randomUUID()} */
@@ -75,6 +78,7 @@ export class ClientTransport implements Transport {
   #closed = false;
   #closing?: Promise<void>;
   #route: ReplyRoute;
+  #replies?: ReplyRouter;
 
   /** Creates the transport; nothing is received until the SDK calls `start()`. */
   constructor(options: ClientTransportOptions) {
@@ -107,7 +111,9 @@ export class ClientTransport implements Transport {
       throw new Error("Cannot start client transport as it is already started: call start() once");
     }
     this.#started = true;
-    await this.#options.replies.attach(this.#route);
+    const { replies } = this.#options;
+    this.#replies = typeof replies === "function" ? replies() : replies;
+    await this.#replies.attach(this.#route);
   }
 
   /**
@@ -151,7 +157,7 @@ export class ClientTransport implements Transport {
       this.#closed = true;
       try {
         await Promise.all([
-          this.#options.replies.detach(this.#route),
+          this.#replies?.detach(this.#route),
           this.#options.outbox.close(),
         ]);
       } finally {

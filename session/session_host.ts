@@ -22,7 +22,7 @@ import {
   methodOf,
   requestIdOf,
 } from "./envelope.ts";
-import { MessageTooLargeError, TransportClosedError } from "./errors.ts";
+import { BrokerError, MessageTooLargeError, TransportClosedError } from "./errors.ts";
 import type { Inbox, InboxDelivery } from "./inbox.ts";
 import { consoleLogger, describeError, type Logger } from "./logger.ts";
 import type { Outbox } from "./outbox.ts";
@@ -93,6 +93,10 @@ const DEFAULT_CLOSE_GRACE_MS = 500;
 const RECENT_ANSWERS_PER_SESSION = 512;
 const RECENT_INITIALIZES = 4096;
 const REPLAY_TIMEOUT_MS = 10_000;
+/** Sends of one answer before the request is handed back to the broker. */
+const SEND_ATTEMPTS = 3;
+/** Longest wait before a request whose answer could not be sent is offered again, in seconds. */
+const MAX_RELEASE_DELAY_SECONDS = 60;
 
 /**
  * Creates a session id: a random UUID's 122 bits as 32 lowercase hex digits, like the Python peer.
@@ -160,8 +164,8 @@ export class SessionHost {
   #sessions = new Map<string, HostedSession>();
   /** Sessions being rebuilt from the store, by id. */
   #loading = new Map<string, Promise<HostedSession | undefined>>();
-  /** Broker message ids of recent `initialize` messages → the session each created. */
-  #recentInitializes = new Map<string, Promise<HostedSession | undefined>>();
+  /** Broker message ids of recent `initialize` messages → the id of the session each created. */
+  #recentInitializes = new Map<string, Promise<string | undefined>>();
   /** Sessions being created; counted against `maxSessions`. */
   #creating = 0;
   /** Work that close() must wait for: sessions being opened, answers being sent. */
@@ -343,9 +347,10 @@ export class SessionHost {
     const earlier = this.#recentInitializes.get(delivery.messageId);
     if (earlier) {
       // The broker delivered this initialize again: it joins the session it created.
-      const session = await earlier;
-      if (session) this.#route(session, delivery, { ...envelope, sessionId: session.record.id });
-      else delivery.release();
+      const sessionId = await earlier;
+      const session = sessionId === undefined ? undefined : this.#sessions.get(sessionId);
+      if (session) this.#route(session, delivery, { ...envelope, sessionId });
+      else delivery.ack();
       return;
     }
     const returnAddress = readReturnAddress(message, this.#options.returnAddressKey);
@@ -382,7 +387,10 @@ export class SessionHost {
     };
     this.#creating++;
     const opening = this.#open(record).finally(() => this.#creating--);
-    this.#remember(delivery.messageId, opening.catch(() => undefined));
+    this.#remember(
+      delivery.messageId,
+      opening.then((session) => session?.record.id, () => undefined),
+    );
     let session: HostedSession | undefined;
     try {
       session = await opening;
@@ -546,10 +554,10 @@ export class SessionHost {
         protocolVersion: record.protocolVersion,
       };
       try {
-        await this.#options.outbox.send(record.returnAddress, envelope);
+        await this.#sendWithRetries(record.returnAddress, envelope);
       } catch (error) {
         if (!(error instanceof MessageTooLargeError) || responseKey === undefined) throw error;
-        await this.#options.outbox.send(record.returnAddress, {
+        await this.#sendWithRetries(record.returnAddress, {
           ...envelope,
           message: errorResponse((message as { id: RequestId }).id, {
             code: JSONRPC_ERROR.INTERNAL_ERROR,
@@ -559,11 +567,33 @@ export class SessionHost {
         });
       }
     } catch (error) {
-      // Not answered: hand the request back so that it is tried again, here or elsewhere.
-      if (responseKey !== undefined) this.#releaseRequest(session, responseKey);
+      if (responseKey !== undefined) {
+        if (error instanceof BrokerError && !error.retryable) {
+          // The return address cannot take it (gone, refused): running the request again would
+          // only repeat its effects. Settled, and reported by the caller of this method.
+          this.#settleRequest(session, responseKey);
+        } else {
+          // Possibly passing: hand the request back, later each time it comes back.
+          this.#releaseRequest(session, responseKey, true);
+        }
+      }
       throw error;
     }
     if (responseKey !== undefined) this.#settleRequest(session, responseKey);
+  }
+
+  /** Sends, retrying a few times in place when the broker says the failure may pass. */
+  async #sendWithRetries(address: string, envelope: Envelope): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#options.outbox.send(address, envelope);
+      } catch (error) {
+        if (!(error instanceof BrokerError) || !error.retryable || attempt >= SEND_ATTEMPTS) {
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50 * 4 ** (attempt - 1)));
+      }
+    }
   }
 
   #settleRequest(session: HostedSession, key: string): void {
@@ -576,9 +606,14 @@ export class SessionHost {
     }
   }
 
-  #releaseRequest(session: HostedSession, key: string): void {
+  #releaseRequest(session: HostedSession, key: string, backOff = false): void {
     const request = this.#takeRequest(session, key);
-    if (request) { for (const delivery of request.deliveries) delivery.release(); }
+    if (!request) return;
+    for (const delivery of request.deliveries) {
+      delivery.release(
+        backOff ? Math.min(2 ** (delivery.receiveCount - 1), MAX_RELEASE_DELAY_SECONDS) : 0,
+      );
+    }
   }
 
   #takeRequest(session: HostedSession, key: string): InFlightRequest | undefined {
@@ -720,7 +755,7 @@ export class SessionHost {
     }
   }
 
-  #remember(messageId: string, session: Promise<HostedSession | undefined>): void {
+  #remember(messageId: string, session: Promise<string | undefined>): void {
     this.#recentInitializes.set(messageId, session);
     if (this.#recentInitializes.size > RECENT_INITIALIZES) {
       this.#recentInitializes.delete(this.#recentInitializes.keys().next().value!);

@@ -41,6 +41,7 @@ Deno.test("parseArn() reads account and region from an SNS topic ARN", () => {
     account: "123456789012",
     region: "us-east-1",
     name: "replies",
+    service: "sns",
   });
 });
 

@@ -97,6 +97,7 @@ async function setupSns(context: BrokerContext, options: SnsOptions = {}) {
         responseQueueUrl: clientQueue.url,
         clientId,
         waitTimeSeconds: 1,
+        logger: recordingLogger(),
       });
       await connectOrClose(client, transport);
       context.cleanup(() => client.close());

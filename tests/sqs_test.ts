@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
+import { BrokerError } from "../session/errors.ts";
 import { SqsClientTransport, SqsServer, type SqsServerOptions } from "../transports/sqs.ts";
 import { behaviourSuite, type HarnessOptions, type TransportHarness } from "./_behaviour_suite.ts";
 import {
@@ -6,6 +8,7 @@ import {
   connectOrClose,
   createTestClient,
   createTestServer,
+  newProbe,
   recordingLogger,
   textOf,
   untilAborted,
@@ -32,6 +35,7 @@ async function setupSqs(context: BrokerContext, options: HarnessOptions & { fifo
     return server;
   };
   return {
+    responseQueueUrl: replies.url,
     server: await serve(options.server),
     events: logger.events,
     serve,
@@ -45,6 +49,7 @@ async function setupSqs(context: BrokerContext, options: HarnessOptions & { fifo
         responseQueueUrl: replies.url,
         clientId: connect.clientId,
         waitTimeSeconds: 1,
+        logger: recordingLogger(),
       });
       await connectOrClose(client, transport);
       context.cleanup(() => client.close());
@@ -92,5 +97,27 @@ Deno.test("SQS: a FIFO request still running at shutdown is answered with a retr
     await server.close();
     await assert.rejects(call, /shutting down: send it again/);
     await client.close();
+  });
+});
+
+Deno.test("SQS: an answer whose response queue is gone is reported once and the request is not run again", async () => {
+  await withBroker(async (context) => {
+    const probe = newProbe();
+    const errors: Error[] = [];
+    const { connect, responseQueueUrl } = await setupSqs(context, {
+      server: {
+        createServer: () => createTestServer({ probe }),
+        onerror: (error) => void errors.push(error),
+      },
+    });
+    const { client } = await connect();
+    await context.sqs.send(new DeleteQueueCommand({ QueueUrl: responseQueueUrl }));
+    await assert.rejects(
+      client.callTool({ name: "count_runs", arguments: {} }, undefined, { timeout: 1500 }),
+    );
+    assert.equal(probe.runs, 1);
+    assert.ok(
+      errors.some((error) => error instanceof BrokerError && error.operation === "SQS SendMessage"),
+    );
   });
 });

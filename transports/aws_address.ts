@@ -16,6 +16,8 @@ export interface AwsAddress {
   origin?: string;
   /** The queue or topic name. */
   name: string;
+  /** For ARNs, the service, e.g. `sns`. */
+  service?: string;
 }
 
 /**
@@ -61,7 +63,12 @@ const QUEUE_URL =
 export function parseArn(arn: string): AwsAddress | undefined {
   const parts = arn.split(":");
   if (parts.length < 6 || parts[0] !== "arn" || !/^\d{12}$/.test(parts[4])) return undefined;
-  return { account: parts[4], region: parts[3] || undefined, name: parts.slice(5).join(":") };
+  return {
+    account: parts[4],
+    region: parts[3] || undefined,
+    name: parts.slice(5).join(":"),
+    service: parts[2],
+  };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface BatcherOptions<T> {
    * acknowledgements, which nobody waits for). @default {"microtask"}
    */
   flushAfter?: "microtask" | "macrotask";
+  /** Called each time the last pending item has been sent. */
+  onIdle?: () => void;
   /** Runs one batch call; returns, per item in order, undefined for success or its error. */
   run: (items: T[]) => Promise<Array<Error | undefined>>;
 }
@@ -113,6 +115,7 @@ export class Batcher<T> {
         this.#drain();
         if (this.#pending.length === 0 && this.#inFlight === 0) {
           for (const resolve of this.#idleWaiters.splice(0)) resolve();
+          this.#options.onIdle?.();
         }
       });
     }

@@ -165,7 +165,12 @@ export class BatchingOutbox implements Outbox {
   #batcher(address: string): Batcher<OutgoingMessage> {
     let batcher = this.#destinations.get(address);
     if (!batcher) {
-      batcher = new Batcher<OutgoingMessage>({
+      const created: Batcher<OutgoingMessage> = new Batcher<OutgoingMessage>({
+        // Forgotten when idle: a server that answers many short-lived queues must not keep one
+        // batcher per queue forever.
+        onIdle: () => {
+          if (this.#destinations.get(address) === created) this.#destinations.delete(address);
+        },
         maxItems: 10,
         maxBytes: this.#api.limitBytes,
         sizeOf: (message) => message.size,
@@ -181,6 +186,7 @@ export class BatchingOutbox implements Outbox {
           }
         },
       });
+      batcher = created;
       this.#destinations.set(address, batcher);
     }
     return batcher;

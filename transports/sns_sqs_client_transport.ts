@@ -73,7 +73,7 @@ export class SnsSqsClientTransport extends ClientTransport {
         () => new SnsOutbox(options),
       ),
       serverAddress: options.requestTopicArn,
-      replies: sqsReplyRouter({ ...options, queueUrl: options.responseQueueUrl }),
+      replies: () => sqsReplyRouter({ ...options, queueUrl: options.responseQueueUrl }),
       initializeMeta: { [SNS_RETURN_ADDRESS.meta]: options.responseTopicArn },
       clientId: options.clientId,
       logger: options.logger,

@@ -10,7 +10,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { AddressPolicy } from "../session/address_policy.ts";
 import { HostedServer } from "../session/hosted_server.ts";
 import type { SessionOptions } from "../session/session_host.ts";
-import { sameAccountAndRegion } from "./aws_address.ts";
+import { parseArn, sameAccountAndRegion } from "./aws_address.ts";
 import { SnsOutbox } from "./sns_outbox.ts";
 import { SqsInbox, type SqsPollOptions } from "./sqs_inbox.ts";
 
@@ -74,8 +74,13 @@ export class SnsSqsServer extends HostedServer {
       inbox: new SqsInbox({ ...options, queueUrl: options.requestQueueUrl }),
       outbox: new SnsOutbox(options),
       returnAddressKey: SNS_RETURN_ADDRESS,
-      addressPolicy: options.addressPolicy ??
-        sameAccountAndRegion(options.requestTopicArn ?? options.requestQueueUrl),
+      addressPolicy: options.addressPolicy ?? snsTopicPolicy(options),
     });
   }
+}
+
+/** The default: an SNS topic ARN in the request topic's (else the request queue's) account and region. */
+function snsTopicPolicy(options: SnsSqsServerOptions): AddressPolicy {
+  const sameHome = sameAccountAndRegion(options.requestTopicArn ?? options.requestQueueUrl);
+  return (address) => parseArn(address)?.service === "sns" && sameHome(address);
 }

@@ -83,7 +83,10 @@ export interface SubscribeQueueOptions {
   queue: QueueAddress;
   /** Deliver the message itself instead of SNS's JSON envelope. @default {true} */
   rawMessageDelivery?: boolean;
-  /** Only messages whose `ClientId` attribute is this value reach the queue. */
+  /**
+   * Only messages whose `ClientId` attribute is this value (or that carry no `ClientId`, as the
+   * Python asyncmcp server's do) reach the queue. Without it, an existing filter is removed.
+   */
   clientId?: string;
 }
 
@@ -104,7 +107,11 @@ export async function subscribeQueue(options: SubscribeQueueOptions): Promise<st
     RawMessageDelivery: String(options.rawMessageDelivery ?? true),
   };
   if (options.clientId !== undefined) {
-    attributes.FilterPolicy = JSON.stringify({ ClientId: [options.clientId] });
+    // Peers that echo no ClientId (the Python server) still reach every client's queue; the
+    // client transport then keeps only its own session's messages.
+    attributes.FilterPolicy = JSON.stringify({
+      ClientId: [options.clientId, { exists: false }],
+    });
   }
   return await call("SNS Subscribe", topicArn, async () => {
     let next: string | undefined;
@@ -116,7 +123,10 @@ export async function subscribeQueue(options: SubscribeQueueOptions): Promise<st
         subscription.Protocol === "sqs" && subscription.Endpoint === queue.arn
       );
       if (existing?.SubscriptionArn) {
-        for (const [name, value] of Object.entries(attributes)) {
+        // A filter from an earlier run without the same client id would drop this client's
+        // replies: an empty policy lets everything through.
+        const update = { FilterPolicy: "{}", ...attributes };
+        for (const [name, value] of Object.entries(update)) {
           await sns.send(
             new SetSubscriptionAttributesCommand({
               SubscriptionArn: existing.SubscriptionArn,
@@ -259,11 +269,16 @@ async function allowTopicToSend(
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ["Policy"] }),
     );
-    const policy: { Version: string; Statement: PolicyStatement[] } = Attributes?.Policy
-      ? JSON.parse(Attributes.Policy)
-      : { Version: "2012-10-17", Statement: [] };
-    const sid = `asyncmcp-${topicArn.replaceAll(/[^A-Za-z0-9]/g, "")}`;
-    if (policy.Statement.some((statement) => statement.Sid === sid)) return;
+    const policy: { Version: string; Statement: PolicyStatement | PolicyStatement[] } =
+      Attributes?.Policy ? JSON.parse(Attributes.Policy) : { Version: "2012-10-17", Statement: [] };
+    // IAM allows a single statement object as well as a list.
+    policy.Statement = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
+    const granted = policy.Statement.some((statement) =>
+      JSON.stringify(statement.Condition) ===
+        JSON.stringify({ ArnEquals: { "aws:SourceArn": topicArn } })
+    );
+    if (granted) return;
+    const sid = `asyncmcp${await shortHash(topicArn)}`;
     policy.Statement.push({
       Sid: sid,
       Effect: "Allow",
@@ -279,6 +294,13 @@ async function allowTopicToSend(
       }),
     );
   });
+}
+
+async function shortHash(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest).slice(0, 12)]
+    .map((byte) => byte.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 async function call<T>(operation: string, address: string, run: () => Promise<T>): Promise<T> {

@@ -66,7 +66,7 @@ export class SqsClientTransport extends ClientTransport {
         () => new SqsOutbox(options),
       ),
       serverAddress: options.requestQueueUrl,
-      replies: sqsReplyRouter({ ...options, queueUrl: options.responseQueueUrl }),
+      replies: () => sqsReplyRouter({ ...options, queueUrl: options.responseQueueUrl }),
       initializeMeta: { [SQS_RETURN_ADDRESS.meta]: options.responseQueueUrl },
       clientId: options.clientId,
       logger: options.logger,
