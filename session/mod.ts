@@ -58,6 +58,7 @@ export {
 export { type AddressPolicy, allowAddresses } from "./address_policy.ts";
 export { readReturnAddress, type ReturnAddressKey, withMeta } from "./return_address.ts";
 export { MemorySessionStore, type SessionRecord, type SessionStore } from "./session_store.ts";
+export { type KvLike, KvSessionStore, type KvSessionStoreOptions } from "./kv_session_store.ts";
 export { type SessionSend, SessionTransport } from "./session_transport.ts";
 export {
   type ConnectableServer,

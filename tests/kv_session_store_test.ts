@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { KvSessionStore } from "../session/kv_session_store.ts";
+import type { SessionRecord } from "../session/session_store.ts";
+import { SqsClientTransport, SqsServer } from "../transports/sqs.ts";
+import {
+  connectOrClose,
+  createTestClient,
+  createTestServer,
+  recordingLogger,
+  textOf,
+  withBroker,
+} from "./_fixture.ts";
+
+const record: SessionRecord = {
+  id: "0123456789abcdef0123456789abcdef",
+  clientId: "client-1",
+  returnAddress: "https://sqs.us-east-1.amazonaws.com/123456789012/replies",
+  initialize: { jsonrpc: "2.0", id: 0, method: "initialize", params: {} },
+  createdAt: 1,
+  lastActiveAt: 2,
+};
+
+Deno.test("KvSessionStore keeps, returns and forgets a session record", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new KvSessionStore(kv);
+    assert.equal(await store.get(record.id), undefined);
+    await store.set(record);
+    assert.deepEqual(await store.get(record.id), record);
+    await store.delete(record.id);
+    assert.equal(await store.get(record.id), undefined);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("KvSessionStore lets a second worker on the same database serve a session the first created", async () => {
+  await withBroker(async (context) => {
+    const kv = await Deno.openKv(":memory:");
+    context.cleanup(() => kv.close());
+    const requests = await context.queue("requests");
+    const replies = await context.queue("replies");
+    const serve = async (name: string) => {
+      const server = new SqsServer({
+        sqs: context.sqs,
+        requestQueueUrl: requests.url,
+        // Each worker has its own store object; only the database is shared.
+        store: new KvSessionStore(kv),
+        createServer: () => createTestServer({ work: () => Promise.resolve(name) }),
+        waitTimeSeconds: 1,
+        logger: recordingLogger(),
+      });
+      await server.start();
+      context.cleanup(() => server.close());
+      return server;
+    };
+    const first = await serve("first");
+    const client = createTestClient();
+    await connectOrClose(
+      client,
+      new SqsClientTransport({
+        sqs: context.sqs,
+        requestQueueUrl: requests.url,
+        responseQueueUrl: replies.url,
+        waitTimeSeconds: 1,
+        logger: recordingLogger(),
+      }),
+    );
+    context.cleanup(() => client.close());
+    await first.close();
+    await serve("second");
+    assert.equal(textOf(await client.callTool({ name: "work", arguments: {} })), "second");
+  });
+});
