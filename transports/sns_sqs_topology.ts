@@ -18,6 +18,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { ATTRIBUTE } from "../session/envelope_codec.ts";
 import { BrokerError } from "../session/errors.ts";
 
 /** A queue's two names. */
@@ -110,7 +111,7 @@ export async function subscribeQueue(options: SubscribeQueueOptions): Promise<st
     // Peers that echo no ClientId (the Python server) still reach every client's queue; the
     // client transport then keeps only its own session's messages.
     attributes.FilterPolicy = JSON.stringify({
-      ClientId: [options.clientId, { exists: false }],
+      [ATTRIBUTE.CLIENT_ID]: [options.clientId, { exists: false }],
     });
   }
   return await call("SNS Subscribe", topicArn, async () => {
