@@ -108,7 +108,7 @@ async function wireSnsSqs(broker: Broker): Promise<Wiring> {
         if (Messages.length === 0) break;
         for (const message of Messages) seen.push(JSON.parse(message.Body ?? "{}").method);
       }
-      console.log(`audit queue (fan-out) saw ${seen.length} requests: ${seen.join(", ")}`);
+      console.log(`audit queue (fan-out) saw ${seen.length} messages: ${seen.join(", ")}`);
     },
   };
 }
