@@ -142,6 +142,30 @@ export function behaviourSuite(harness: TransportHarness): void {
     await server.close();
   });
 
+  test("a slow call in one session does not delay another session's calls", async (context) => {
+    const probe = newProbe();
+    const { server, connect } = await harness.setup(context, {
+      server: { createServer: () => createTestServer({ probe }) },
+    });
+    const { client: busy } = await connect({ name: "busy" });
+    const { client: other } = await connect({ name: "other" });
+    const controller = new AbortController();
+    const slow = busy.callTool({ name: "wait_for_cancel", arguments: { id: "slow" } }, undefined, {
+      signal: controller.signal,
+    });
+    await eventually(() => probe.started.includes("slow"));
+    for (let i = 0; i < 3; i++) {
+      const answer = await other.callTool({ name: "echo", arguments: { text: `quick ${i}` } });
+      assert.equal(textOf(answer), `quick ${i}`);
+    }
+    assert.ok(!probe.aborted.includes("slow"), "the slow call ended before the quick ones ran");
+    controller.abort();
+    await assert.rejects(slow);
+    await busy.close();
+    await other.close();
+    await server.close();
+  });
+
   test("20 clients sharing one reply channel each receive only their own answers", async (context) => {
     const { server, connect } = await harness.setup(context);
     const clients = await Promise.all(
