@@ -194,3 +194,83 @@ function readRouting(
   if (Number.isFinite(timestamp)) routing.timestamp = timestamp;
   return routing;
 }
+
+/**
+ * The HTTP header names of the wire contract: the Python peers' `X-` headers, and the standard
+ * MCP spellings a receiver also accepts.
+ *
+ * @example
+ * ```ts
+ * import { HEADER } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(HEADER.SESSION_ID); // "X-Session-ID"
+ * ```
+ */
+export const HEADER = {
+  CLIENT_ID: "X-Client-ID",
+  SESSION_ID: "X-Session-ID",
+  PROTOCOL_VERSION: "X-Protocol-Version",
+  REQUEST_ID: "X-Request-ID",
+  METHOD: "X-Method",
+  STANDARD_SESSION_ID: "Mcp-Session-Id",
+  STANDARD_PROTOCOL_VERSION: "MCP-Protocol-Version",
+} as const;
+
+/**
+ * Turns an envelope into an HTTP body and its headers (`Content-Type: application/json` and the
+ * routing facts).
+ *
+ * @example
+ * ```ts
+ * import { encodeHeaders } from "@asyncmcp/asyncmcp/session";
+ *
+ * const { headers } = encodeHeaders({
+ *   message: { jsonrpc: "2.0", id: 3, method: "tools/call" },
+ *   sessionId: "abc",
+ * });
+ * console.log(headers.get("X-Method")); // "tools/call"
+ * ```
+ */
+export function encodeHeaders(envelope: Envelope): { body: string; headers: Headers } {
+  const { message } = envelope;
+  const headers = new Headers({ "Content-Type": "application/json" });
+  if (envelope.sessionId) headers.set(HEADER.SESSION_ID, envelope.sessionId);
+  if (envelope.clientId) headers.set(HEADER.CLIENT_ID, envelope.clientId);
+  if (envelope.protocolVersion) headers.set(HEADER.PROTOCOL_VERSION, envelope.protocolVersion);
+  const id = requestIdOf(message);
+  if (id !== undefined) headers.set(HEADER.REQUEST_ID, String(id));
+  const method = methodOf(message);
+  if (method !== undefined) headers.set(HEADER.METHOD, method);
+  return { body: JSON.stringify(message), headers };
+}
+
+/**
+ * Reads an HTTP body and its headers back into an envelope (or the error that answers a malformed
+ * one). Accepts `Mcp-Session-Id` and `MCP-Protocol-Version` where the `X-` headers are absent.
+ *
+ * @example
+ * ```ts
+ * import { decodeHeaders } from "@asyncmcp/asyncmcp/session";
+ *
+ * const incoming = decodeHeaders('{"jsonrpc":"2.0","id":1,"method":"ping"}', new Headers({
+ *   "Mcp-Session-Id": "abc",
+ * }));
+ * if (incoming.ok) console.log(incoming.envelope.sessionId); // "abc"
+ * ```
+ */
+export function decodeHeaders(body: string, headers: Headers): Incoming {
+  const value = (name: string, standard?: string) =>
+    headers.get(name) || (standard ? headers.get(standard) : null) || undefined;
+  const routing: Routing = {};
+  const sessionId = value(HEADER.SESSION_ID, HEADER.STANDARD_SESSION_ID);
+  if (sessionId !== undefined) routing.sessionId = sessionId;
+  const clientId = value(HEADER.CLIENT_ID);
+  if (clientId !== undefined) routing.clientId = clientId;
+  const protocolVersion = value(HEADER.PROTOCOL_VERSION, HEADER.STANDARD_PROTOCOL_VERSION);
+  if (protocolVersion !== undefined) routing.protocolVersion = protocolVersion;
+  const parsed = parseJsonRpc(body);
+  if (!parsed.ok) {
+    return { ok: false, invalid: { ...routing, error: parsed.error, id: parsed.id } };
+  }
+  return { ok: true, envelope: { ...routing, message: parsed.message } };
+}

@@ -33,9 +33,12 @@ export {
 export {
   ATTRIBUTE,
   decodeAttributes,
+  decodeHeaders,
   decodeParsed,
   encodeAttributes,
   encodedSize,
+  encodeHeaders,
+  HEADER,
   type MessageAttribute,
   type MessageAttributes,
 } from "./envelope_codec.ts";

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { decodeAttributes, encodeAttributes, encodedSize } from "../session/envelope_codec.ts";
+import {
+  decodeAttributes,
+  decodeHeaders,
+  encodeAttributes,
+  encodedSize,
+  encodeHeaders,
+} from "../session/envelope_codec.ts";
 import { parseJsonRpc } from "../session/envelope.ts";
 
 Deno.test("encodeAttributes() names a request's method and id and marks it as JSON-RPC", () => {
@@ -90,4 +96,47 @@ Deno.test("parseJsonRpc() refuses a response with neither result nor error", () 
 Deno.test("parseJsonRpc() refuses params that are not structured", () => {
   const parsed = parseJsonRpc('{"jsonrpc":"2.0","id":1,"method":"ping","params":"x"}');
   assert.equal(parsed.ok, false);
+});
+
+Deno.test("encodeHeaders() names session, client, protocol version, request id and method", () => {
+  const { body, headers } = encodeHeaders({
+    message: { jsonrpc: "2.0", id: 9, method: "tools/call" },
+    sessionId: "s",
+    clientId: "c",
+    protocolVersion: "2025-11-25",
+  });
+  assert.equal(JSON.parse(body).id, 9);
+  assert.deepEqual(Object.fromEntries(headers), {
+    "content-type": "application/json",
+    "x-client-id": "c",
+    "x-method": "tools/call",
+    "x-protocol-version": "2025-11-25",
+    "x-request-id": "9",
+    "x-session-id": "s",
+  });
+});
+
+Deno.test("decodeHeaders() accepts the standard Mcp-Session-Id and MCP-Protocol-Version spellings", () => {
+  const incoming = decodeHeaders(
+    '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    new Headers({
+      "Mcp-Session-Id": "s",
+      "MCP-Protocol-Version": "2025-06-18",
+      "X-Client-ID": "c",
+    }),
+  );
+  assert.ok(incoming.ok);
+  if (incoming.ok) {
+    assert.equal(incoming.envelope.sessionId, "s");
+    assert.equal(incoming.envelope.protocolVersion, "2025-06-18");
+    assert.equal(incoming.envelope.clientId, "c");
+  }
+});
+
+Deno.test("decodeHeaders() prefers the X- headers the Python peers send", () => {
+  const incoming = decodeHeaders(
+    '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+    new Headers({ "X-Session-ID": "python", "Mcp-Session-Id": "standard" }),
+  );
+  assert.ok(incoming.ok && incoming.envelope.sessionId === "python");
 });

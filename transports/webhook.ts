@@ -1,7 +1,7 @@
 /**
  * The webhook transport's building blocks. So far: signing and verifying deliveries in the
- * Standard Webhooks format, which webhook servers use for what they POST to clients and clients
- * use to check it.
+ * Standard Webhooks format, and the outbox that delivers a server's messages to client webhooks
+ * (signed, ordered per session, retried, with a failure hook).
  *
  * @example Sign a delivery and verify it
  * ```ts
@@ -25,3 +25,9 @@ export {
   WebhookVerifier,
   type WebhookVerifierOptions,
 } from "./webhook_signature.ts";
+export {
+  WebhookDeliveryError,
+  type WebhookDeliveryFailure,
+  WebhookOutbox,
+  type WebhookOutboxOptions,
+} from "./webhook_outbox.ts";
