@@ -8,8 +8,11 @@
 
 /** The three headers of a signed delivery. */
 export interface SignatureHeaders {
+  /** The delivery's id; the same on every retry of it. */
   "webhook-id": string;
+  /** When this attempt was signed, in epoch seconds. */
   "webhook-timestamp": string;
+  /** `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`. */
   "webhook-signature": string;
 }
 
