@@ -1,7 +1,8 @@
 /**
  * The webhook transport's building blocks. So far: signing and verifying deliveries in the
- * Standard Webhooks format, and the outbox that delivers a server's messages to client webhooks
- * (signed, ordered per session, retried, with a failure hook).
+ * Standard Webhooks format, the outbox that delivers a server's messages to client webhooks
+ * (signed, ordered per session, retried, with a failure hook), and the policy that keeps those
+ * deliveries off private and local addresses.
  *
  * @example Sign a delivery and verify it
  * ```ts
@@ -31,3 +32,9 @@ export {
   WebhookOutbox,
   type WebhookOutboxOptions,
 } from "./webhook_outbox.ts";
+export {
+  checkWebhookUrl,
+  webhookUrlPolicy,
+  type WebhookUrlPolicyOptions,
+  type WebhookUrlVerdict,
+} from "./webhook_address_policy.ts";

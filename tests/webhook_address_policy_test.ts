@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { checkWebhookUrl, webhookUrlPolicy } from "../transports/webhook_address_policy.ts";
+
+const publicResolver = () => Promise.resolve(["93.184.216.34"]);
+
+for (
+  const [url, reason] of [
+    ["http://169.254.169.254/latest/meta-data", /link-local/],
+    ["http://localhost:8080/hook", /names this machine/],
+    ["http://127.0.0.1:8080/hook", /loopback/],
+    ["http://[::1]/hook", /loopback/],
+    ["http://10.0.0.5/hook", /private/],
+    ["http://172.20.1.1/hook", /private/],
+    ["http://192.168.1.10/hook", /private/],
+    ["http://[fd00:ec2::254]/hook", /private/],
+    ["http://[::ffff:127.0.0.1]/hook", /loopback/],
+    ["http://100.64.0.1/hook", /carrier-grade NAT/],
+    ["file:///etc/passwd", /scheme file:/],
+    ["ftp://example.com/hook", /scheme ftp:/],
+    ["not a url", /not a URL/],
+  ] as const
+) {
+  Deno.test(`checkWebhookUrl() refuses ${url}`, async () => {
+    const verdict = await checkWebhookUrl(url, { resolve: publicResolver });
+    assert.equal(verdict.ok, false);
+    if (!verdict.ok) assert.match(verdict.reason, reason);
+  });
+}
+
+Deno.test("checkWebhookUrl() refuses a name that resolves to a private address", async () => {
+  const verdict = await checkWebhookUrl("https://internal.example.com/hook", {
+    resolve: () => Promise.resolve(["93.184.216.34", "10.1.2.3"]),
+  });
+  assert.deepEqual(verdict.ok, false);
+});
+
+Deno.test("checkWebhookUrl() refuses a name that does not resolve", async () => {
+  const verdict = await checkWebhookUrl("https://nowhere.invalid/hook", {
+    resolve: () => Promise.reject(new Error("NXDOMAIN")),
+  });
+  assert.equal(verdict.ok, false);
+});
+
+Deno.test("checkWebhookUrl() accepts an https URL whose name resolves to public addresses", async () => {
+  assert.deepEqual(
+    await checkWebhookUrl("https://client.example.com/mcp/webhook", { resolve: publicResolver }),
+    { ok: true },
+  );
+});
+
+Deno.test("webhookUrlPolicy() allows hosts listed in allowHosts whatever they are", async () => {
+  const policy = webhookUrlPolicy({ allowHosts: ["127.0.0.1"] });
+  assert.equal(await policy("http://127.0.0.1:9999/hook"), true);
+  assert.equal(await policy("http://127.0.0.2:9999/hook"), false);
+});
