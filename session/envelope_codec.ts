@@ -115,7 +115,7 @@ export function decodeAttributes(
     | Readonly<Record<string, { DataType?: string; StringValue?: string } | undefined>>
     | undefined,
 ): Incoming {
-  return toIncoming(parseJsonRpc(body), attributes);
+  return toIncoming(parseJsonRpc(body), readRouting(attributes ?? {}));
 }
 
 /**
@@ -135,14 +135,10 @@ export function decodeParsed(
     | Readonly<Record<string, { DataType?: string; StringValue?: string } | undefined>>
     | undefined,
 ): Incoming {
-  return toIncoming(checkJsonRpc(value), attributes);
+  return toIncoming(checkJsonRpc(value), readRouting(attributes ?? {}));
 }
 
-function toIncoming(
-  parsed: ParsedJsonRpc,
-  attributes: Readonly<Record<string, { StringValue?: string } | undefined>> | undefined,
-): Incoming {
-  const routing = readRouting(attributes ?? {});
+function toIncoming(parsed: ParsedJsonRpc, routing: Routing): Incoming {
   if (!parsed.ok) {
     return { ok: false, invalid: { ...routing, error: parsed.error, id: parsed.id } };
   }
@@ -268,9 +264,5 @@ export function decodeHeaders(body: string, headers: Headers): Incoming {
   if (clientId !== undefined) routing.clientId = clientId;
   const protocolVersion = value(HEADER.PROTOCOL_VERSION, HEADER.STANDARD_PROTOCOL_VERSION);
   if (protocolVersion !== undefined) routing.protocolVersion = protocolVersion;
-  const parsed = parseJsonRpc(body);
-  if (!parsed.ok) {
-    return { ok: false, invalid: { ...routing, error: parsed.error, id: parsed.id } };
-  }
-  return { ok: true, envelope: { ...routing, message: parsed.message } };
+  return toIncoming(parseJsonRpc(body), routing);
 }

@@ -72,5 +72,6 @@ export {
   type SessionOptions,
 } from "./session_host.ts";
 export { HostedServer } from "./hosted_server.ts";
+export { pause } from "./pause.ts";
 export { type ReplyRoute, ReplyRouter, type ReplyRouterOptions } from "./reply_router.ts";
 export { ClientTransport, type ClientTransportOptions } from "./client_transport.ts";

@@ -19,6 +19,7 @@ import type { DeliveryHandler, Inbox, InboxDelivery } from "../session/inbox.ts"
 import { consoleLogger, type Logger } from "../session/logger.ts";
 import { Batcher } from "./batcher.ts";
 import { decodeQueueMessage } from "./sns_envelope.ts";
+import { pause } from "../session/pause.ts";
 
 /** Polling settings shared by every SQS-reading part (servers, client reply channels). */
 export interface SqsPollOptions {
@@ -443,18 +444,6 @@ function backoffMs(failures: number, error: BrokerError): number {
     ? Math.max(AUTH_BACKOFF_MS, exponential)
     : exponential;
   return base / 2 + Math.random() * base / 2;
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 function inRange(name: string, value: number, min: number, max: number): number {

@@ -10,6 +10,7 @@ import type { Envelope } from "../session/envelope.ts";
 import { consoleLogger, describeError, type Logger } from "../session/logger.ts";
 import type { Outbox } from "../session/outbox.ts";
 import { signDelivery } from "./webhook_signature.ts";
+import { pause } from "../session/pause.ts";
 
 /** What {@linkcode WebhookOutboxOptions.onDeliveryFailure} receives. */
 export interface WebhookDeliveryFailure {
@@ -227,16 +228,4 @@ function retryAfterMs(value: string | null): number | undefined {
   if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
