@@ -12,6 +12,7 @@ import { type Broker, startBroker } from "../examples/embedded_broker.ts";
 import { ElicitRequestSchema, type JSONRPCMessage, McpServer, type Transport } from "../sdk.ts";
 import { Client } from "../sdk.ts";
 import type { LogFields, Logger, LogLevel } from "../session/logger.ts";
+import { SqsClientTransport } from "../transports/sqs_client_transport.ts";
 
 /** What a test gets from {@linkcode withBroker}. */
 export interface BrokerContext {
@@ -171,6 +172,27 @@ export async function connectOrClose(client: Client, transport: Transport): Prom
     await client.close();
     throw error;
   }
+}
+
+/** Connects a test client over SQS, closed when the test ends. */
+export async function connectSqsClient(
+  context: BrokerContext,
+  requestQueueUrl: string,
+  responseQueueUrl: string,
+  options: { name?: string; clientId?: string; sqs?: SQSClient } = {},
+): Promise<{ client: Client; transport: SqsClientTransport }> {
+  const client = createTestClient(options.name);
+  const transport = new SqsClientTransport({
+    sqs: options.sqs ?? context.sqs,
+    requestQueueUrl,
+    responseQueueUrl,
+    clientId: options.clientId,
+    waitTimeSeconds: 1,
+    logger: recordingLogger(),
+  });
+  await connectOrClose(client, transport);
+  context.cleanup(() => client.close());
+  return { client, transport };
 }
 
 /** A client that can answer elicitation requests with `name`. */

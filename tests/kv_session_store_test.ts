@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { KvSessionStore } from "../session/kv_session_store.ts";
 import type { SessionRecord } from "../session/session_store.ts";
-import { SqsClientTransport, SqsServer } from "../transports/sqs.ts";
+import { SqsServer } from "../transports/sqs.ts";
 import {
-  connectOrClose,
-  createTestClient,
+  connectSqsClient,
   createTestServer,
   recordingLogger,
   textOf,
@@ -55,18 +54,7 @@ Deno.test("KvSessionStore lets a second worker on the same database serve a sess
       return server;
     };
     const first = await serve("first");
-    const client = createTestClient();
-    await connectOrClose(
-      client,
-      new SqsClientTransport({
-        sqs: context.sqs,
-        requestQueueUrl: requests.url,
-        responseQueueUrl: replies.url,
-        waitTimeSeconds: 1,
-        logger: recordingLogger(),
-      }),
-    );
-    context.cleanup(() => client.close());
+    const { client } = await connectSqsClient(context, requests.url, replies.url);
     await first.close();
     await serve("second");
     assert.equal(textOf(await client.callTool({ name: "work", arguments: {} })), "second");

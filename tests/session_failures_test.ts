@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { MemorySessionStore, type SessionRecord } from "../session/session_store.ts";
-import { SqsClientTransport, SqsInbox, SqsServer } from "../transports/sqs.ts";
+import { SqsInbox, SqsServer } from "../transports/sqs.ts";
 import {
-  connectOrClose,
-  createTestClient,
+  connectSqsClient,
   createTestServer,
   eventually,
   recordingLogger,
@@ -38,17 +37,7 @@ Deno.test("SessionHost: a store write that fails holds initialize back until red
     });
     await server.start();
     context.cleanup(() => server.close());
-    const client = createTestClient();
-    await connectOrClose(
-      client,
-      new SqsClientTransport({
-        sqs: context.sqs,
-        requestQueueUrl: requests.url,
-        responseQueueUrl: replies.url,
-        waitTimeSeconds: 1,
-      }),
-    );
-    context.cleanup(() => client.close());
+    const { client } = await connectSqsClient(context, requests.url, replies.url);
     assert.deepEqual(await client.ping(), {});
     assert.ok(errors.some((error) => /store unreachable/.test(error.message)));
     assert.equal(store.size, 1);

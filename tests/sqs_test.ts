@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import { BrokerError } from "../session/errors.ts";
-import { SqsClientTransport, SqsServer, type SqsServerOptions } from "../transports/sqs.ts";
+import { SqsServer, type SqsServerOptions } from "../transports/sqs.ts";
 import { behaviourSuite, type HarnessOptions, type TransportHarness } from "./_behaviour_suite.ts";
 import {
   type BrokerContext,
-  connectOrClose,
-  createTestClient,
+  connectSqsClient,
   createTestServer,
   newProbe,
   recordingLogger,
@@ -42,18 +41,7 @@ async function setupSqs(context: BrokerContext, options: HarnessOptions & { fifo
     async connect(connect: { name?: string; clientId?: string; ownAwsClients?: boolean } = {}) {
       const sqs = connect.ownAwsClients ? context.broker.sqsClient() : context.sqs;
       if (connect.ownAwsClients) context.cleanup(() => sqs.destroy());
-      const client = createTestClient(connect.name);
-      const transport = new SqsClientTransport({
-        sqs,
-        requestQueueUrl: requests.url,
-        responseQueueUrl: replies.url,
-        clientId: connect.clientId,
-        waitTimeSeconds: 1,
-        logger: recordingLogger(),
-      });
-      await connectOrClose(client, transport);
-      context.cleanup(() => client.close());
-      return { client, transport };
+      return await connectSqsClient(context, requests.url, replies.url, { ...connect, sqs });
     },
   };
 }
