@@ -111,7 +111,7 @@ async function timeRoundTrip(
   return elapsed;
 }
 
-async function sqsTarget(_broker: Broker, setup: SQSClient, run: string): Promise<Target> {
+async function sqsTarget(setup: SQSClient, run: string): Promise<Target> {
   const requests = await ensureQueue(setup, `bench-requests-${run}`);
   const raw = await ensureQueue(setup, `bench-raw-${run}`);
   const replies = await Promise.all(
@@ -141,7 +141,7 @@ async function sqsTarget(_broker: Broker, setup: SQSClient, run: string): Promis
   };
 }
 
-async function snsTarget(broker: Broker, setup: SQSClient, run: string): Promise<Target> {
+async function snsTarget(setup: SQSClient, run: string, broker: Broker): Promise<Target> {
   const sns = broker.snsClient();
   const requestTopicArn = await ensureTopic(sns, `bench-requests-${run}`);
   const serverQueue = await ensureQueue(setup, `bench-server-${run}`);
@@ -347,7 +347,7 @@ const results: Array<{
   own: { callsPerSecond: number; requestsPerCall: number };
 }> = [];
 for (const makeTarget of [sqsTarget, snsTarget]) {
-  const target = await makeTarget(broker, setup, run);
+  const target = await makeTarget(setup, run, broker);
   const server = await startServerProcess(broker, target.serverArgs);
   const { raw, calls } = await latency(broker, target);
   const sharedChannel = Array.from({ length: LOAD_CLIENTS }, () => LOAD_CLIENTS);

@@ -13,6 +13,7 @@ import { ElicitRequestSchema, type JSONRPCMessage, McpServer, type Transport } f
 import { Client } from "../sdk.ts";
 import type { LogFields, Logger, LogLevel } from "../session/logger.ts";
 import { SqsClientTransport } from "../transports/sqs_client_transport.ts";
+import { SqsServer, type SqsServerOptions } from "../transports/sqs_server.ts";
 
 /** What a test gets from {@linkcode withBroker}. */
 export interface BrokerContext {
@@ -174,12 +175,31 @@ export async function connectOrClose(client: Client, transport: Transport): Prom
   }
 }
 
+/** Starts an SQS server running the test MCP server, with a logger that records its events. */
+export async function startSqsServer(
+  sqs: SQSClient,
+  requestQueueUrl: string,
+  options: Partial<SqsServerOptions> = {},
+): Promise<{ server: SqsServer; events: LoggedEvent[] }> {
+  const logger = recordingLogger();
+  const server = new SqsServer({
+    sqs,
+    requestQueueUrl,
+    createServer: () => createTestServer(),
+    waitTimeSeconds: 1,
+    logger,
+    ...options,
+  });
+  await server.start();
+  return { server, events: logger.events };
+}
+
 /** Connects a test client over SQS, closed when the test ends. */
 export async function connectSqsClient(
   context: BrokerContext,
   requestQueueUrl: string,
   responseQueueUrl: string,
-  options: { name?: string; clientId?: string; sqs?: SQSClient } = {},
+  options: { name?: string; clientId?: string; sqs?: SQSClient; maxMessageBytes?: number } = {},
 ): Promise<{ client: Client; transport: SqsClientTransport }> {
   const client = createTestClient(options.name);
   const transport = new SqsClientTransport({
@@ -187,6 +207,7 @@ export async function connectSqsClient(
     requestQueueUrl,
     responseQueueUrl,
     clientId: options.clientId,
+    maxMessageBytes: options.maxMessageBytes,
     waitTimeSeconds: 1,
     logger: recordingLogger(),
   });

@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
-import { DeleteQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import { McpError } from "../sdk.ts";
 import { BrokerError, MessageTooLargeError } from "../session/errors.ts";
-import { SqsClientTransport, SqsServer, type SqsServerOptions } from "../transports/sqs.ts";
+import { SqsClientTransport } from "../transports/sqs.ts";
 import {
+  connectSqsClient,
   createTestClient,
   createTestServer,
   eventually,
   type LoggedEvent,
   newProbe,
-  recordingLogger,
+  startSqsServer,
   withBroker,
 } from "./_fixture.ts";
 import {
@@ -23,24 +24,6 @@ import {
   sendRaw,
 } from "./_raw_sqs.ts";
 
-async function startServer(
-  sqs: SQSClient,
-  requestQueueUrl: string,
-  options: Partial<SqsServerOptions> = {},
-) {
-  const logger = recordingLogger();
-  const server = new SqsServer({
-    sqs,
-    requestQueueUrl,
-    createServer: () => createTestServer(),
-    waitTimeSeconds: 1,
-    logger,
-    ...options,
-  });
-  await server.start();
-  return { server, events: logger.events };
-}
-
 /** Sends `body` in a fresh session, as the Python client would, and returns the server's answer. */
 async function answerInSession(
   body: string,
@@ -50,7 +33,7 @@ async function answerInSession(
   await withBroker(async ({ sqs, queue }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server } = await startServer(sqs, requests.url);
+    const { server } = await startSqsServer(sqs, requests.url);
     const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
     await sendRaw(
       sqs,
@@ -73,7 +56,7 @@ async function refusedAndDeleted(
 ): Promise<void> {
   await withBroker(async ({ sqs, queue }) => {
     const requests = await queue("requests");
-    const { server, events } = await startServer(sqs, requests.url);
+    const { server, events } = await startSqsServer(sqs, requests.url);
     await sendRaw(sqs, requests.url, body, pythonAttributes(attributes));
     await eventually(() => refusal(events, reason) !== undefined);
     await eventually(async () => (await messagesOn(sqs, requests.url)) === 0);
@@ -141,7 +124,7 @@ Deno.test("SQS malformed: a message for an unknown session goes to the dead-lett
       VisibilityTimeout: "1",
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 1 }),
     });
-    const { server } = await startServer(sqs, requests.url);
+    const { server } = await startSqsServer(sqs, requests.url);
     await sendRaw(
       sqs,
       requests.url,
@@ -158,7 +141,7 @@ Deno.test("SQS malformed: a message that names a session with another client's i
   await withBroker(async ({ sqs, queue }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server, events } = await startServer(sqs, requests.url);
+    const { server, events } = await startSqsServer(sqs, requests.url);
     const { sessionId } = await rawSession(sqs, requests.url, replies.url, "owner");
     await sendRaw(
       sqs,
@@ -183,7 +166,7 @@ Deno.test("SQS malformed: an initialize without a return address is logged and d
 Deno.test("SQS malformed: an initialize naming a response queue in another account is refused and nothing is sent", async () => {
   await withBroker(async ({ sqs, queue }) => {
     const requests = await queue("requests");
-    const { server, events } = await startServer(sqs, requests.url);
+    const { server, events } = await startSqsServer(sqs, requests.url);
     const elsewhere = requests.url.replace(/\/\d{12}\//, "/999999999999/");
     await sendRaw(
       sqs,
@@ -203,7 +186,7 @@ Deno.test("SQS malformed: a redelivered request is run once and answered once", 
     const requests = await queue("requests");
     const replies = await queue("replies");
     const probe = newProbe();
-    const { server } = await startServer(sqs, requests.url, {
+    const { server } = await startSqsServer(sqs, requests.url, {
       createServer: () => createTestServer({ probe }),
     });
     const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
@@ -224,19 +207,11 @@ Deno.test("SQS malformed: a redelivered request is run once and answered once", 
 });
 
 Deno.test("SQS oversized: a tool result over the server's size limit reaches the caller as a JSON-RPC error", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const replies = await queue("replies");
-    const { server } = await startServer(sqs, requests.url, { maxMessageBytes: 10_000 });
-    const client = createTestClient();
-    await client.connect(
-      new SqsClientTransport({
-        sqs,
-        requestQueueUrl: requests.url,
-        responseQueueUrl: replies.url,
-        waitTimeSeconds: 1,
-      }),
-    );
+  await withBroker(async (context) => {
+    const requests = await context.queue("requests");
+    const replies = await context.queue("replies");
+    const { server } = await startSqsServer(context.sqs, requests.url, { maxMessageBytes: 10_000 });
+    const { client } = await connectSqsClient(context, requests.url, replies.url);
     await assert.rejects(
       client.callTool({ name: "big", arguments: { bytes: 20_000 } }),
       (error: unknown) => {
@@ -255,20 +230,13 @@ Deno.test("SQS oversized: a tool result over the server's size limit reaches the
 });
 
 Deno.test("SQS oversized: a request over the client's size limit fails with MessageTooLargeError and is not sent", async () => {
-  await withBroker(async ({ sqs, queue }) => {
-    const requests = await queue("requests");
-    const replies = await queue("replies");
-    const { server } = await startServer(sqs, requests.url);
-    const client = createTestClient();
-    await client.connect(
-      new SqsClientTransport({
-        sqs,
-        requestQueueUrl: requests.url,
-        responseQueueUrl: replies.url,
-        waitTimeSeconds: 1,
-        maxMessageBytes: 2_000,
-      }),
-    );
+  await withBroker(async (context) => {
+    const requests = await context.queue("requests");
+    const replies = await context.queue("replies");
+    const { server } = await startSqsServer(context.sqs, requests.url);
+    const { client } = await connectSqsClient(context, requests.url, replies.url, {
+      maxMessageBytes: 2_000,
+    });
     await assert.rejects(
       client.callTool({ name: "echo", arguments: { text: "y".repeat(5_000) } }),
       MessageTooLargeError,
@@ -308,7 +276,7 @@ Deno.test("SQS broken peer: the server's poll loop survives its queue disappeari
     const requests = await queue("requests");
     const replies = await queue("replies");
     const errors: Error[] = [];
-    const { server } = await startServer(sqs, requests.url, {
+    const { server } = await startSqsServer(sqs, requests.url, {
       onerror: (error) => void errors.push(error),
     });
     await sqs.send(new DeleteQueueCommand({ QueueUrl: requests.url }));

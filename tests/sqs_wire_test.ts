@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import { Client, InMemoryTransport, type JSONRPCMessage, McpServer } from "../sdk.ts";
-import { SqsClientTransport, SqsServer } from "../transports/sqs.ts";
-import { createTestServer, recordingLogger, withBroker } from "./_fixture.ts";
+import { SqsClientTransport } from "../transports/sqs.ts";
+import { startSqsServer, withBroker } from "./_fixture.ts";
 import {
   pythonAttributes,
   pythonInitializeBody,
@@ -13,18 +12,6 @@ import {
   stringAttributes,
 } from "./_raw_sqs.ts";
 
-async function startServer(sqs: SQSClient, requestQueueUrl: string): Promise<SqsServer> {
-  const server = new SqsServer({
-    sqs,
-    requestQueueUrl,
-    createServer: () => createTestServer(),
-    waitTimeSeconds: 1,
-    logger: recordingLogger(),
-  });
-  await server.start();
-  return server;
-}
-
 /** Sends a Python client's initialize with `params` and `attributes` and returns the answer. */
 async function answerToInitialize(
   params: (replies: string) => Record<string, unknown>,
@@ -34,7 +21,7 @@ async function answerToInitialize(
   await withBroker(async ({ sqs, queue }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const server = await startServer(sqs, requests.url);
+    const { server } = await startSqsServer(sqs, requests.url);
     await sendRaw(
       sqs,
       requests.url,
@@ -51,7 +38,7 @@ Deno.test("SQS wire: a Python client's initialize gets a result with a 32-hex se
   await withBroker(async ({ sqs, queue }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const server = await startServer(sqs, requests.url);
+    const { server } = await startSqsServer(sqs, requests.url);
     const { reply, clientId } = await rawSession(sqs, requests.url, replies.url);
     assert.equal(reply.json.jsonrpc, "2.0");
     assert.equal(reply.json.id, 0);
@@ -72,7 +59,7 @@ Deno.test("SQS wire: a Python client's tools/call in its session is answered wit
   await withBroker(async ({ sqs, queue }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const server = await startServer(sqs, requests.url);
+    const { server } = await startSqsServer(sqs, requests.url);
     const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
     await sendRaw(
       sqs,

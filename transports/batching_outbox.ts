@@ -15,6 +15,9 @@ import { BrokerError, MessageTooLargeError } from "../session/errors.ts";
 import type { Outbox } from "../session/outbox.ts";
 import { Batcher } from "./batcher.ts";
 
+/** Destinations whose idle batcher is kept for the next message. */
+const IDLE_DESTINATIONS_KEPT = 64;
+
 /** One encoded message on its way to a queue or topic. */
 export interface OutgoingMessage {
   /** The JSON-RPC message as text. */
@@ -166,10 +169,13 @@ export class BatchingOutbox implements Outbox {
     let batcher = this.#destinations.get(address);
     if (!batcher) {
       const created: Batcher<OutgoingMessage> = new Batcher<OutgoingMessage>({
-        // Forgotten when idle: a server that answers many short-lived queues must not keep one
-        // batcher per queue forever.
+        // Forgotten when idle once many are held: a server that answers many short-lived queues
+        // must not keep one batcher per queue forever, nor build one per lone message.
         onIdle: () => {
-          if (this.#destinations.get(address) === created) this.#destinations.delete(address);
+          if (
+            this.#destinations.size > IDLE_DESTINATIONS_KEPT &&
+            this.#destinations.get(address) === created
+          ) this.#destinations.delete(address);
         },
         maxItems: 10,
         maxBytes: this.#api.limitBytes,

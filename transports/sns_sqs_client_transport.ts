@@ -11,7 +11,8 @@ import type { Logger } from "../session/logger.ts";
 import { SnsOutbox } from "./sns_outbox.ts";
 import { SNS_RETURN_ADDRESS } from "./sns_sqs_server.ts";
 import type { SqsPollOptions } from "./sqs_inbox.ts";
-import { sharedPer, sqsReplyRouter } from "./sqs_reply_channel.ts";
+import { sharedPer } from "./shared_per_client.ts";
+import { sqsReplyRouter } from "./sqs_reply_channel.ts";
 
 /** Options for {@linkcode SnsSqsClientTransport}. */
 export interface SnsSqsClientTransportOptions extends SqsPollOptions {

@@ -9,7 +9,8 @@ import { ClientTransport } from "../session/client_transport.ts";
 import type { Logger } from "../session/logger.ts";
 import type { SqsPollOptions } from "./sqs_inbox.ts";
 import { SqsOutbox } from "./sqs_outbox.ts";
-import { sharedPer, sqsReplyRouter } from "./sqs_reply_channel.ts";
+import { sharedPer } from "./shared_per_client.ts";
+import { sqsReplyRouter } from "./sqs_reply_channel.ts";
 import { SQS_RETURN_ADDRESS } from "./sqs_server.ts";
 
 /** Options for {@linkcode SqsClientTransport}. */

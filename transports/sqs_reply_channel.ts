@@ -60,19 +60,3 @@ export function sqsReplyRouter(options: SqsReplyChannelOptions): ReplyRouter {
   }
   return router;
 }
-
-/**
- * One shared value per client object (an outbox per SQS or SNS client), so that all transports
- * using the same client share batches. A value built from non-default options is never shared.
- */
-export function sharedPer<K extends object, V>(
-  cache: WeakMap<K, V>,
-  key: K,
-  shareable: boolean,
-  create: () => V,
-): V {
-  if (!shareable) return create();
-  let value = cache.get(key);
-  if (value === undefined) cache.set(key, value = create());
-  return value;
-}
