@@ -6,8 +6,9 @@
 
 /**
  * Decides whether a server may send a session's messages to `address` (a queue URL, a topic ARN
- * or a webhook URL). Without such a check, anyone who can write to the request queue could make
- * the server write to any queue its credentials reach.
+ * or a webhook URL): `true` allows it, `false` refuses it, and a string refuses it with that
+ * reason, which a sender that waits for a reply (HTTP) is told. Without such a check, anyone who
+ * can write to the request queue could make the server write to any queue its credentials reach.
  *
  * @example Allow one fixed reply queue
  * ```ts
@@ -17,7 +18,10 @@
  *   address === "https://sqs.us-east-1.amazonaws.com/123456789012/replies";
  * ```
  */
-export type AddressPolicy = (address: string) => boolean | Promise<boolean>;
+export type AddressPolicy = (address: string) => AddressVerdict | Promise<AddressVerdict>;
+
+/** What an {@linkcode AddressPolicy} decides: `true` to allow, `false` or a reason to refuse. */
+export type AddressVerdict = boolean | string;
 
 /**
  * A policy that allows exactly the listed addresses.

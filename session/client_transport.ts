@@ -12,8 +12,8 @@ import type {
   Transport,
   TransportSendOptions,
 } from "../sdk.ts";
-import { isResponse, methodOf, requestIdOf } from "./envelope.ts";
-import { TransportClosedError } from "./errors.ts";
+import { errorResponse, isResponse, methodOf, requestIdOf } from "./envelope.ts";
+import { MessageRefusedError, TransportClosedError } from "./errors.ts";
 import type { InboxDelivery } from "./inbox.ts";
 import { consoleLogger, type Logger } from "./logger.ts";
 import type { Outbox } from "./outbox.ts";
@@ -31,8 +31,11 @@ export interface ClientTransportOptions {
    * starts (so that a channel closing meanwhile is replaced by a fresh one).
    */
   replies: ReplyRouter | (() => ReplyRouter);
-  /** Fields added to `initialize`'s `params._meta`, the return address first among them. */
-  initializeMeta: Record<string, string>;
+  /**
+   * Fields added to `initialize`'s `params._meta`, the return address first among them; a
+   * function when the address is only known once the reply channel runs (a port chosen by the OS).
+   */
+  initializeMeta: Record<string, string> | (() => Record<string, string>);
   /** This client's id, sent with every message. @default {crypto.randomUUID()} */
   clientId?: string;
   /** Where events are logged. @default {consoleLogger()} */
@@ -124,23 +127,35 @@ export class ClientTransport implements Transport {
     if (this.#closed) {
       throw new TransportClosedError("Cannot send message as the client transport is closed");
     }
+    const id = requestIdOf(message);
+    let wire = message;
     if (methodOf(message) === "initialize") {
       // Every SDK client starts with id 0: against a server that echoes no ClientId, a unique
       // id is what tells clients sharing a reply channel which answer is theirs.
-      const id = requestIdOf(message)!;
       const wireId = `${this.clientId}/initialize/${id}`;
-      this.#pendingInitialize = { wireId, id };
-      message = {
-        ...withMeta(message, this.#options.initializeMeta),
+      this.#pendingInitialize = { wireId, id: id! };
+      const { initializeMeta } = this.#options;
+      wire = {
+        ...withMeta(
+          message,
+          typeof initializeMeta === "function" ? initializeMeta() : initializeMeta,
+        ),
         id: wireId,
       } as JSONRPCMessage;
     }
-    await this.#options.outbox.send(this.#options.serverAddress, {
-      message,
-      clientId: this.clientId,
-      sessionId: this.#sessionId,
-      protocolVersion: this.#protocolVersion,
-    });
+    try {
+      await this.#options.outbox.send(this.#options.serverAddress, {
+        message: wire,
+        clientId: this.clientId,
+        sessionId: this.#sessionId,
+        protocolVersion: this.#protocolVersion,
+      });
+    } catch (error) {
+      if (!(error instanceof MessageRefusedError) || id === undefined) throw error;
+      // The server said no right away: the caller gets its reason as the request's answer.
+      if (this.#pendingInitialize?.id === id) this.#pendingInitialize = undefined;
+      queueMicrotask(() => this.onmessage?.(errorResponse(id, error.error)));
+    }
   }
 
   /** Called by the SDK client with the negotiated version; sent with later messages. */

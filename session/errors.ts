@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { JsonRpcErrorObject } from "./envelope.ts";
+
 /**
  * A message is larger than the broker or peer accepts, so it was not sent.
  *
@@ -151,5 +153,36 @@ export class TransportClosedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "TransportClosedError";
+  }
+}
+
+/**
+ * The receiving end refused a message outright and said why with a JSON-RPC error (an HTTP
+ * server answering a POST with 4xx or 5xx). Client transports turn it into the error response of
+ * the request it refused, so the caller gets the server's reason instead of waiting.
+ *
+ * @example
+ * ```ts
+ * import { MessageRefusedError } from "@asyncmcp/asyncmcp";
+ *
+ * const error = new MessageRefusedError({ code: -32001, message: "Session not found" }, 404);
+ * console.log(error.error.code, error.status); // -32001 404
+ * ```
+ */
+export class MessageRefusedError extends Error {
+  /** The JSON-RPC error the receiver answered with. */
+  readonly error: JsonRpcErrorObject;
+  /** The HTTP status of the refusal, when it came over HTTP. */
+  readonly status?: number;
+
+  /** Wraps the receiver's JSON-RPC error. */
+  constructor(error: JsonRpcErrorObject, status?: number) {
+    super(
+      `Message refused${status === undefined ? "" : ` with HTTP ${status}`}: ${error.message} ` +
+        `(JSON-RPC error ${error.code})`,
+    );
+    this.name = "MessageRefusedError";
+    this.error = error;
+    this.status = status;
   }
 }

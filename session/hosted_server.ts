@@ -40,6 +40,14 @@ export class HostedServer {
   }
 
   /**
+   * Ends a session as if its client had asked: closes its MCP server and forgets it here and in
+   * the store. Resolves false when there is no such session (or `clientId` is not its client).
+   */
+  endSession(sessionId: string, clientId?: string): Promise<boolean> {
+    return this.#host.endSession(sessionId, clientId);
+  }
+
+  /**
    * Stops receiving at once, lets running requests finish for `closeGraceMs`, returns the rest to
    * the broker for another worker, and ends every session. Idempotent.
    */

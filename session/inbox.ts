@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { Incoming } from "./envelope.ts";
+import type { RequestId } from "../sdk.ts";
+import type { Incoming, JsonRpcErrorObject } from "./envelope.ts";
 
 /**
  * One message received from an inbox. Exactly one of `ack`, `release` or `reject` settles it;
@@ -21,8 +22,11 @@ export interface InboxDelivery {
   readonly receiveCount: number;
   /** When the message was first sent, in epoch milliseconds, when the broker says. */
   readonly sentAt?: number;
-  /** The message was handled: remove it for good. */
-  ack(): void;
+  /**
+   * The message was handled: remove it for good. `sessionId` names the session it created or
+   * joined, for sources that tell the sender (an HTTP acknowledgement).
+   */
+  ack(sessionId?: string): void;
   /**
    * The message was not handled here: let the broker deliver it again after `delaySeconds`
    * (default 0), here or elsewhere.
@@ -33,6 +37,12 @@ export interface InboxDelivery {
    * has one, otherwise remove it. The caller logs why.
    */
   reject(): void;
+  /**
+   * Present when the sender waits for the outcome (an HTTP request): refuses the message with a
+   * JSON-RPC error that the sender receives in its reply, instead of one sent to its return
+   * address. Settles the delivery.
+   */
+  readonly refuse?: (error: JsonRpcErrorObject, id: RequestId | null) => void;
 }
 
 /** Receives the deliveries of one poll or request; must not throw. */
@@ -49,7 +59,7 @@ export type InboxErrorHandler = (error: Error) => void;
  * import type { DeliveryHandler, Inbox } from "@asyncmcp/asyncmcp/session";
  *
  * class SilentInbox implements Inbox {
- *   readonly holdsGroupsInFlight = false;
+ *   readonly acksOnReceipt = false;
  *   start(_handler: DeliveryHandler): Promise<void> {
  *     return Promise.resolve();
  *   }
@@ -64,10 +74,12 @@ export type InboxErrorHandler = (error: Error) => void;
  */
 export interface Inbox {
   /**
-   * True when the source withholds a session's later messages while an earlier one is unsettled
-   * (SQS FIFO message groups). Consumers then settle requests on receipt, or a session would stall.
+   * True when requests must be settled on receipt rather than once answered: the source withholds
+   * a session's later messages while an earlier one is unsettled (SQS FIFO message groups), or the
+   * sender waits for the acknowledgement (HTTP). Such a source cannot deliver a request again, so
+   * a consumer that shuts down before answering tells the sender to retry.
    */
-  readonly holdsGroupsInFlight: boolean;
+  readonly acksOnReceipt: boolean;
   /** Starts delivering to `handler`. Throws when called twice or after close. */
   start(handler: DeliveryHandler): Promise<void>;
   /**

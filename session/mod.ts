@@ -45,11 +45,12 @@ export {
 export {
   BrokerError,
   type BrokerErrorDetails,
+  MessageRefusedError,
   MessageTooLargeError,
   TransportClosedError,
 } from "./errors.ts";
 export type { DeliveryHandler, Inbox, InboxDelivery, InboxErrorHandler } from "./inbox.ts";
-export type { Outbox } from "./outbox.ts";
+export type { Outbox, SendOptions } from "./outbox.ts";
 export {
   consoleLogger,
   type ConsoleLoggerOptions,
@@ -58,8 +59,13 @@ export {
   type LogLevel,
   silentLogger,
 } from "./logger.ts";
-export { type AddressPolicy, allowAddresses } from "./address_policy.ts";
-export { readReturnAddress, type ReturnAddressKey, withMeta } from "./return_address.ts";
+export { type AddressPolicy, type AddressVerdict, allowAddresses } from "./address_policy.ts";
+export {
+  readReturnAddress,
+  type ReturnAddressKey,
+  takeReturnSecret,
+  withMeta,
+} from "./return_address.ts";
 export { MemorySessionStore, type SessionRecord, type SessionStore } from "./session_store.ts";
 export { type KvLike, KvSessionStore, type KvSessionStoreOptions } from "./kv_session_store.ts";
 export { type SessionSend, SessionTransport } from "./session_transport.ts";

@@ -6,6 +6,15 @@
 
 import type { Envelope } from "./envelope.ts";
 
+/** Per-message facts of a send that are not part of the envelope. */
+export interface SendOptions {
+  /**
+   * The secret the client gave with its return address (`_meta.webhookSecret`), for outboxes
+   * that sign what they deliver; others ignore it.
+   */
+  secret?: string;
+}
+
 /**
  * Sends envelopes to addresses of one kind (queue URLs, topic ARNs, URLs).
  *
@@ -32,7 +41,7 @@ export interface Outbox {
    * @throws {MessageTooLargeError} when the encoded message exceeds the destination's limit.
    * @throws {BrokerError} when the destination refused it or could not be reached.
    */
-  send(address: string, envelope: Envelope): Promise<void>;
+  send(address: string, envelope: Envelope, options?: SendOptions): Promise<void>;
   /** Sends what is still buffered, then releases resources. Idempotent. */
   close(): Promise<void>;
 }

@@ -12,6 +12,11 @@ export interface ReturnAddressKey {
   meta: string;
   /** The legacy top-level `params` key of asyncmcp 0.2.x, e.g. `response_queue_url`. */
   legacy?: string;
+  /**
+   * The `params._meta` key of a secret that goes with the return address (`webhookSecret`). It
+   * is taken out of `initialize` before the MCP server sees it, and kept with the session.
+   */
+  secret?: string;
 }
 
 /**
@@ -65,4 +70,37 @@ export function withMeta(
   const params = ("params" in initialize ? initialize.params : undefined) ?? {};
   const meta = (params as { _meta?: Record<string, unknown> })._meta ?? {};
   return { ...initialize, params: { ...params, _meta: { ...meta, ...fields } } } as JSONRPCMessage;
+}
+
+/**
+ * Takes the return address's secret out of an `initialize` request: returns the request without
+ * it (a copy; the original is untouched) and the secret, when `key.secret` names one that is set.
+ *
+ * @example
+ * ```ts
+ * import { takeReturnSecret } from "@asyncmcp/asyncmcp/session";
+ *
+ * const { message, secret } = takeReturnSecret(
+ *   { jsonrpc: "2.0", id: 0, method: "initialize", params: { _meta: { webhookSecret: "s3cret" } } },
+ *   { meta: "webhookUrl", secret: "webhookSecret" },
+ * );
+ * console.log(secret); // "s3cret"
+ * ```
+ */
+export function takeReturnSecret(
+  initialize: JSONRPCMessage,
+  key: ReturnAddressKey,
+): { message: JSONRPCMessage; secret?: string } {
+  const params = "params" in initialize
+    ? initialize.params as Record<string, unknown> | undefined
+    : undefined;
+  const meta = params?._meta as Record<string, unknown> | undefined;
+  if (key.secret === undefined || meta === undefined || !(key.secret in meta)) {
+    return { message: initialize };
+  }
+  const { [key.secret]: secret, ...rest } = meta;
+  return {
+    message: { ...initialize, params: { ...params, _meta: rest } } as JSONRPCMessage,
+    secret: typeof secret === "string" && secret !== "" ? secret : undefined,
+  };
 }

@@ -19,6 +19,7 @@ import {
   type InvalidEnvelope,
   isResponse,
   JSONRPC_ERROR,
+  type JsonRpcErrorObject,
   methodOf,
   requestIdOf,
 } from "./envelope.ts";
@@ -26,7 +27,7 @@ import { BrokerError, MessageTooLargeError, TransportClosedError } from "./error
 import type { Inbox, InboxDelivery } from "./inbox.ts";
 import { consoleLogger, describeError, type Logger } from "./logger.ts";
 import type { Outbox } from "./outbox.ts";
-import { readReturnAddress, type ReturnAddressKey } from "./return_address.ts";
+import { readReturnAddress, type ReturnAddressKey, takeReturnSecret } from "./return_address.ts";
 import { MemorySessionStore, type SessionRecord, type SessionStore } from "./session_store.ts";
 import { SessionTransport } from "./session_transport.ts";
 
@@ -246,6 +247,23 @@ export class SessionHost {
     await outbox.close();
   }
 
+  /**
+   * Ends a session at its client's request (an HTTP DELETE): closes its MCP server and forgets it
+   * here and in the store. Resolves false when there is no such session, or when `clientId` is
+   * given and is not the session's client.
+   */
+  async endSession(sessionId: string, clientId?: string): Promise<boolean> {
+    const session = this.#sessions.get(sessionId);
+    const record = session?.record ?? await this.#store.get(sessionId);
+    if (!record) return false;
+    if (clientId && record.clientId && clientId !== record.clientId) return false;
+    if (session && this.#sessions.get(sessionId) === session) this.#sessions.delete(sessionId);
+    await this.#store.delete(sessionId);
+    if (session) await this.#closeSession(session);
+    this.#logger.log("info", "session.ended", { sessionId, clientId: record.clientId });
+    return true;
+  }
+
   #accept(delivery: InboxDelivery): void {
     const { incoming } = delivery;
     if (!incoming.ok) {
@@ -271,7 +289,7 @@ export class SessionHost {
     this.#load(envelope.sessionId).then((session) => {
       if (session) this.#route(session, delivery, envelope);
       else if (this.#closed) delivery.release();
-      else this.#refuse(delivery, "unknown or expired session");
+      else this.#refuse(delivery, "unknown or expired session", {}, SESSION_NOT_FOUND);
     }).catch((error) => this.#fail(delivery, error));
   }
 
@@ -310,14 +328,16 @@ export class SessionHost {
       const pending = session.inFlight.get(key);
       if (pending) {
         this.#log("debug", "request.duplicate_in_flight", delivery, envelope);
-        pending.deliveries.push(delivery);
+        if (this.#options.inbox.acksOnReceipt) delivery.ack(record.id);
+        else pending.deliveries.push(delivery);
         return;
       }
       const request: InFlightRequest = { id, deliveries: [delivery] };
-      if (this.#options.inbox.holdsGroupsInFlight) {
+      if (this.#options.inbox.acksOnReceipt) {
         // A FIFO queue withholds the session's next messages (cancellations, answers to the
-        // server's own requests) until this one is deleted: settle now or the session stalls.
-        delivery.ack();
+        // server's own requests) until this one is deleted, and an HTTP sender waits for its
+        // acknowledgement: settle now or the session stalls.
+        delivery.ack(record.id);
         request.deliveries = [];
       }
       session.inFlight.set(key, request);
@@ -326,7 +346,7 @@ export class SessionHost {
       return;
     }
     session.transport.receive(message);
-    delivery.ack();
+    delivery.ack(record.id);
     if (methodOf(message) === "notifications/cancelled") {
       // A cancelled request is never answered (MCP spec), so its message is settled here or it
       // would come back after close and run again.
@@ -354,6 +374,11 @@ export class SessionHost {
       return;
     }
     const returnAddress = readReturnAddress(message, this.#options.returnAddressKey);
+    // The secret is for signing what the session sends; the MCP server never sees it.
+    const { message: initialize, secret: returnSecret } = takeReturnSecret(
+      message,
+      this.#options.returnAddressKey,
+    );
     if (returnAddress === undefined) {
       this.#refuse(
         delivery,
@@ -361,12 +386,22 @@ export class SessionHost {
       );
       return;
     }
-    if (!(await this.#options.addressPolicy(returnAddress))) {
+    const verdict = await this.#options.addressPolicy(returnAddress);
+    if (verdict !== true) {
       // Sending even an error there is what the policy forbids.
-      this.#refuse(delivery, "return address refused by the address policy", { returnAddress });
+      const why = typeof verdict === "string"
+        ? verdict
+        : `Cannot use return address ${returnAddress} as this server's address policy refuses it`;
+      this.#refuse(delivery, "return address refused by the address policy", {
+        returnAddress,
+        why: typeof verdict === "string" ? verdict : undefined,
+      }, {
+        code: JSONRPC_ERROR.INVALID_PARAMS,
+        message: `${why}: use an address this server may reach, or ask its operator to allow it`,
+      });
       return;
     }
-    const replyTo = { id: "", clientId: envelope.clientId, returnAddress };
+    const replyTo = { id: "", clientId: envelope.clientId, returnAddress, returnSecret };
     if (this.#sessions.size + this.#creating >= this.#maxSessions) {
       this.#sendError(replyTo, id, {
         code: JSONRPC_ERROR.SERVER_BUSY,
@@ -381,7 +416,7 @@ export class SessionHost {
     const record: SessionRecord = {
       ...replyTo,
       id: this.#newSessionId(),
-      initialize: message,
+      initialize,
       createdAt: now,
       lastActiveAt: now,
     };
@@ -408,7 +443,7 @@ export class SessionHost {
     }
     session.pendingInitializeKey = requestKey(id);
     this.#log("info", "session.created", delivery, { ...envelope, sessionId: record.id });
-    this.#route(session, delivery, { ...envelope, sessionId: record.id });
+    this.#route(session, delivery, { ...envelope, message: initialize, sessionId: record.id });
   }
 
   /** Finds a session that this process does not hold in the store and rebuilds it here. */
@@ -554,10 +589,10 @@ export class SessionHost {
         protocolVersion: record.protocolVersion,
       };
       try {
-        await this.#sendWithRetries(record.returnAddress, envelope);
+        await this.#sendWithRetries(record, envelope);
       } catch (error) {
         if (!(error instanceof MessageTooLargeError) || responseKey === undefined) throw error;
-        await this.#sendWithRetries(record.returnAddress, {
+        await this.#sendWithRetries(record, {
           ...envelope,
           message: errorResponse((message as { id: RequestId }).id, {
             code: JSONRPC_ERROR.INTERNAL_ERROR,
@@ -583,10 +618,15 @@ export class SessionHost {
   }
 
   /** Sends, retrying a few times in place when the broker says the failure may pass. */
-  async #sendWithRetries(address: string, envelope: Envelope): Promise<void> {
+  async #sendWithRetries(
+    to: Pick<SessionRecord, "returnAddress" | "returnSecret">,
+    envelope: Envelope,
+  ): Promise<void> {
     for (let attempt = 1;; attempt++) {
       try {
-        return await this.#options.outbox.send(address, envelope);
+        return await this.#options.outbox.send(to.returnAddress, envelope, {
+          secret: to.returnSecret,
+        });
       } catch (error) {
         if (!(error instanceof BrokerError) || !error.retryable || attempt >= SEND_ATTEMPTS) {
           throw error;
@@ -644,7 +684,9 @@ export class SessionHost {
             sessionId: session.record.id,
             clientId: session.record.clientId,
             protocolVersion: session.record.protocolVersion,
-          }).catch((error) => this.#options.onerror?.(error)),
+          }, { secret: session.record.returnSecret }).catch((error) =>
+            this.#options.onerror?.(error)
+          ),
         );
       }
     }
@@ -662,7 +704,7 @@ export class SessionHost {
         this.#refuse(delivery, `${invalid.error.message} (unknown session)`, {
           sessionId,
           clientId: invalid.clientId,
-        });
+        }, SESSION_NOT_FOUND);
       } else if (
         invalid.clientId && session.record.clientId && invalid.clientId !== session.record.clientId
       ) {
@@ -678,9 +720,12 @@ export class SessionHost {
 
   /** Sends an error response to a known return address and settles the delivery once it is out. */
   #sendError(
-    record: Pick<SessionRecord, "id" | "clientId" | "returnAddress" | "protocolVersion">,
+    record: Pick<
+      SessionRecord,
+      "id" | "clientId" | "returnAddress" | "returnSecret" | "protocolVersion"
+    >,
     id: RequestId | null,
-    error: { code: number; message: string },
+    error: JsonRpcErrorObject,
     delivery: InboxDelivery,
   ): void {
     this.#logger.log("warn", "message.answered_with_error", {
@@ -690,16 +735,35 @@ export class SessionHost {
       code: error.code,
       reason: error.message,
     });
+    if (delivery.refuse) {
+      // The sender is waiting for its reply: the error goes there, and only there.
+      delivery.refuse(error, id);
+      return;
+    }
     this.#track(this.#options.outbox.send(record.returnAddress, {
       message: errorResponse(id, error),
       sessionId: record.id || undefined,
       clientId: record.clientId,
       protocolVersion: record.protocolVersion,
-    })).then(() => delivery.ack(), (sendError) => this.#fail(delivery, sendError));
+    }, { secret: record.returnSecret })).then(
+      () => delivery.ack(),
+      (sendError) => this.#fail(delivery, sendError),
+    );
   }
 
-  /** A message nobody can be told about: log why, then dead-letter or drop it. */
-  #refuse(delivery: InboxDelivery, reason: string, fields: Record<string, unknown> = {}): void {
+  /**
+   * A message whose return address cannot be used: log why, then tell the sender when it waits
+   * for a reply (HTTP), else dead-letter or drop it.
+   */
+  #refuse(
+    delivery: InboxDelivery,
+    reason: string,
+    fields: Record<string, unknown> = {},
+    error: JsonRpcErrorObject = {
+      code: JSONRPC_ERROR.INVALID_REQUEST,
+      message: `Invalid request: ${reason}`,
+    },
+  ): void {
     const envelope = delivery.incoming.ok ? delivery.incoming.envelope : undefined;
     this.#logger.log("warn", "message.refused", {
       reason,
@@ -710,7 +774,14 @@ export class SessionHost {
       method: envelope ? methodOf(envelope.message) : undefined,
       ...fields,
     });
-    delivery.reject();
+    if (delivery.refuse) {
+      const id = envelope ? requestIdOf(envelope.message) ?? null : (
+        delivery.incoming.ok ? null : delivery.incoming.invalid.id
+      );
+      delivery.refuse(error, id);
+    } else {
+      delivery.reject();
+    }
   }
 
   #fail(delivery: InboxDelivery, error: unknown): void {
@@ -794,6 +865,12 @@ export class SessionHost {
     });
   }
 }
+
+const SESSION_NOT_FOUND: JsonRpcErrorObject = {
+  code: JSONRPC_ERROR.SESSION_NOT_FOUND,
+  message:
+    "Session not found: it ended, expired or never existed; send initialize to start a new one",
+};
 
 function requestKey(id: RequestId): string {
   // 1 and "1" are different JSON-RPC ids.

@@ -17,6 +17,11 @@ export interface SessionRecord {
   clientId?: string;
   /** Where every message of this session is sent (queue URL, topic ARN or webhook URL). */
   returnAddress: string;
+  /**
+   * The secret the client gave with its return address (`_meta.webhookSecret`), which signs what
+   * is sent there. A store shared between workers holds it: protect the store accordingly.
+   */
+  returnSecret?: string;
   /** The protocol version negotiated in `initialize`. */
   protocolVersion?: string;
   /** The `initialize` request, replayed to a fresh server to rebuild the session elsewhere. */

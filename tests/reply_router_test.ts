@@ -6,7 +6,7 @@ import { silentLogger } from "../session/logger.ts";
 
 /** An inbox fed by the test: the router is the unit under test, the inbox only its source. */
 class FedInbox implements Inbox {
-  readonly holdsGroupsInFlight = false;
+  readonly acksOnReceipt = false;
   handler?: DeliveryHandler;
   closed = false;
   start(handler: DeliveryHandler): Promise<void> {

@@ -106,11 +106,12 @@ async function setupSns(context: BrokerContext, options: SnsOptions = {}) {
   };
 }
 
-const snsHarness: TransportHarness = { name: "SNS+SQS", setup: setupSns };
+const snsHarness: TransportHarness = { name: "SNS+SQS", brokered: true, setup: setupSns };
 
 behaviourSuite(snsHarness);
 behaviourSuite({
   name: "SNS+SQS with envelopes",
+  brokered: true,
   setup: (context, options) => setupSns(context, { ...options, envelopes: true }),
 });
 

@@ -46,7 +46,7 @@ async function setupSqs(context: BrokerContext, options: HarnessOptions & { fifo
   };
 }
 
-const sqsHarness: TransportHarness = { name: "SQS", setup: setupSqs };
+const sqsHarness: TransportHarness = { name: "SQS", brokered: true, setup: setupSqs };
 
 behaviourSuite(sqsHarness);
 

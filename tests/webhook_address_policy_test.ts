@@ -51,5 +51,5 @@ Deno.test("checkWebhookUrl() accepts an https URL whose name resolves to public 
 Deno.test("webhookUrlPolicy() allows hosts listed in allowHosts whatever they are", async () => {
   const policy = webhookUrlPolicy({ allowHosts: ["127.0.0.1"] });
   assert.equal(await policy("http://127.0.0.1:9999/hook"), true);
-  assert.equal(await policy("http://127.0.0.2:9999/hook"), false);
+  assert.match(String(await policy("http://127.0.0.2:9999/hook")), /127\.0\.0\.2 is a loopback/);
 });

@@ -157,7 +157,7 @@ export class SqsInbox implements Inbox {
   }
 
   /** True for FIFO queues, whose message groups wait while a message is in flight. */
-  get holdsGroupsInFlight(): boolean {
+  get acksOnReceipt(): boolean {
     return this.#facts.fifo;
   }
 

@@ -1,8 +1,10 @@
 /**
- * The webhook transport's building blocks. So far: signing and verifying deliveries in the
- * Standard Webhooks format, the outbox that delivers a server's messages to client webhooks
- * (signed, ordered per session, retried, with a failure hook), and the policy that keeps those
- * deliveries off private and local addresses.
+ * MCP over webhooks: clients POST their messages to a {@linkcode WebhookServer}, which POSTs every
+ * answer to the client's webhook; a {@linkcode WebhookClientTransport} connects the SDK `Client`.
+ * Also here: signing and verifying deliveries in the Standard Webhooks format, the outbox that
+ * delivers to client webhooks (signed, ordered per session, retried, with a failure hook), the
+ * receiver that takes deliveries on the client side, and the policy that keeps deliveries off
+ * private and local addresses.
  *
  * @example Sign a delivery and verify it
  * ```ts
@@ -17,6 +19,24 @@
  * @module
  */
 
+export {
+  WEBHOOK_RETURN_ADDRESS,
+  WebhookServer,
+  type WebhookServerOptions,
+} from "./webhook_server.ts";
+export {
+  WebhookClientTransport,
+  type WebhookClientTransportOptions,
+} from "./webhook_client_transport.ts";
+export {
+  type WebhookListenOptions,
+  WebhookReceiver,
+  type WebhookReceiverOptions,
+} from "./webhook_receiver.ts";
+export {
+  WebhookRequestOutbox,
+  type WebhookRequestOutboxOptions,
+} from "./webhook_request_outbox.ts";
 export {
   importSigningKey,
   type SignatureHeaders,

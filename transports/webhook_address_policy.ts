@@ -86,7 +86,10 @@ export async function checkWebhookUrl(
  * ```
  */
 export function webhookUrlPolicy(options: WebhookUrlPolicyOptions = {}): AddressPolicy {
-  return async (address) => (await checkWebhookUrl(address, options)).ok;
+  return async (address) => {
+    const verdict = await checkWebhookUrl(address, options);
+    return verdict.ok || verdict.reason;
+  };
 }
 
 function refuse(address: string, why: string): WebhookUrlVerdict {

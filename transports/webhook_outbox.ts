@@ -8,9 +8,10 @@
 import { encodeHeaders } from "../session/envelope_codec.ts";
 import type { Envelope } from "../session/envelope.ts";
 import { consoleLogger, describeError, type Logger } from "../session/logger.ts";
-import type { Outbox } from "../session/outbox.ts";
-import { signDelivery } from "./webhook_signature.ts";
+import type { Outbox, SendOptions } from "../session/outbox.ts";
+import { importSigningKey, signDelivery } from "./webhook_signature.ts";
 import { pause } from "../session/pause.ts";
+import { retryAfterMs } from "./retry_after.ts";
 
 /** What {@linkcode WebhookOutboxOptions.onDeliveryFailure} receives. */
 export interface WebhookDeliveryFailure {
@@ -59,8 +60,12 @@ export class WebhookDeliveryError extends Error {
 
 /** Options for {@linkcode WebhookOutbox}. */
 export interface WebhookOutboxOptions {
-  /** The key that signs deliveries (Standard Webhooks), or a function choosing one per URL. */
-  signingKey?: CryptoKey | ((url: string) => CryptoKey | undefined);
+  /**
+   * The key that signs deliveries (Standard Webhooks): a secret (`whsec_...` or any string), a
+   * key from `importSigningKey`, or a function choosing one per URL. A session's own secret
+   * (`_meta.webhookSecret`, passed to `send`) takes precedence.
+   */
+  signingKey?: string | CryptoKey | ((url: string) => CryptoKey | undefined);
   /** Attempts per delivery, the first included. @default {6} */
   maxAttempts?: number;
   /** Give up once this much time has passed since the first attempt, in ms. @default {60_000} */
@@ -113,6 +118,8 @@ export class WebhookOutbox implements Outbox {
   /** The last delivery of each (URL, session), which the next one waits for. */
   #tails = new Map<string, Promise<void>>();
   #abort = new AbortController();
+  /** Imported keys by secret, newest last; bounded so that many sessions cannot grow it. */
+  #keys = new Map<string, Promise<CryptoKey>>();
 
   /** Validates the options. */
   constructor(options: WebhookOutboxOptions = {}) {
@@ -131,12 +138,15 @@ export class WebhookOutbox implements Outbox {
     }
   }
 
-  /** Delivers one envelope to `url`, after the session's earlier deliveries to it. */
-  send(url: string, envelope: Envelope): Promise<void> {
+  /**
+   * Delivers one envelope to `url`, after the session's earlier deliveries to it, signed with
+   * `options.secret` when given, else with the configured key.
+   */
+  send(url: string, envelope: Envelope, options?: SendOptions): Promise<void> {
     const key = `${url} ${envelope.sessionId ?? envelope.clientId ?? ""}`;
     const previous = this.#tails.get(key) ?? Promise.resolve();
     // A failed delivery must not hold back the next one: only its completion is awaited.
-    const delivery = previous.then(() => this.#deliver(url, envelope));
+    const delivery = previous.then(() => this.#deliver(url, envelope, options?.secret));
     const tail = delivery.then(() => {}, () => {});
     this.#tails.set(key, tail);
     tail.then(() => {
@@ -155,12 +165,25 @@ export class WebhookOutbox implements Outbox {
     this.#abort.abort();
   }
 
-  async #deliver(url: string, envelope: Envelope): Promise<void> {
+  #key(url: string, secret: string | undefined): Promise<CryptoKey | undefined> | undefined {
+    const configured = this.#options.signingKey;
+    const chosen = secret ?? configured;
+    if (chosen === undefined) return undefined;
+    if (typeof chosen === "function") return Promise.resolve(chosen(url));
+    if (typeof chosen !== "string") return Promise.resolve(chosen);
+    let key = this.#keys.get(chosen);
+    if (!key) {
+      key = importSigningKey(chosen);
+      this.#keys.set(chosen, key);
+      if (this.#keys.size > 1024) this.#keys.delete(this.#keys.keys().next().value!);
+    }
+    return key;
+  }
+
+  async #deliver(url: string, envelope: Envelope, secret: string | undefined): Promise<void> {
     const deliveryId = `msg_${crypto.randomUUID().replaceAll("-", "")}`;
     const { body, headers } = encodeHeaders(envelope);
-    const key = typeof this.#options.signingKey === "function"
-      ? this.#options.signingKey(url)
-      : this.#options.signingKey;
+    const key = await this.#key(url, secret);
     const started = Date.now();
     let status: number | undefined;
     let error: unknown;
@@ -220,12 +243,4 @@ export class WebhookOutbox implements Outbox {
       failure,
     );
   }
-}
-
-/** `Retry-After` as milliseconds: delta seconds or an HTTP date; undefined when absent or bad. */
-function retryAfterMs(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
