@@ -215,61 +215,67 @@ export function behaviourSuite(harness: TransportHarness): void {
     await server.close();
   });
 
-  brokeredTest("a second worker sharing the store answers a request the first one released on close", async (context) => {
-    const store = new MemorySessionStore();
-    const { server: first, serve, connect } = await harness.setup(context, {
-      // A long poll aborted by close() can still take the released message on the broker's
-      // side; it then returns after the visibility timeout, so keep that short here.
-      requestQueue: { VisibilityTimeout: "2" },
-      server: {
+  brokeredTest(
+    "a second worker sharing the store answers a request the first one released on close",
+    async (context) => {
+      const store = new MemorySessionStore();
+      const { server: first, serve, connect } = await harness.setup(context, {
+        // A long poll aborted by close() can still take the released message on the broker's
+        // side; it then returns after the visibility timeout, so keep that short here.
+        requestQueue: { VisibilityTimeout: "2" },
+        server: {
+          store,
+          closeGraceMs: 50,
+          createServer: () =>
+            createTestServer({
+              work: untilAborted,
+            }),
+        },
+      });
+      const { client } = await connect();
+      const errors: Error[] = [];
+      client.onerror = (error) => void errors.push(error);
+      const call = client.callTool({ name: "work", arguments: {} });
+      await eventually(() => first.status.inFlightRequests === 1);
+      await first.close();
+      const second = await serve({
         store,
-        closeGraceMs: 50,
         createServer: () =>
-          createTestServer({
-            work: untilAborted,
-          }),
-      },
-    });
-    const { client } = await connect();
-    const errors: Error[] = [];
-    client.onerror = (error) => void errors.push(error);
-    const call = client.callTool({ name: "work", arguments: {} });
-    await eventually(() => first.status.inFlightRequests === 1);
-    await first.close();
-    const second = await serve({
-      store,
-      createServer: () =>
-        createTestServer({ work: () => Promise.resolve("done by the second worker") }),
-    });
-    assert.equal(textOf(await call), "done by the second worker");
-    // Room for a stray second answer to arrive: the client would report an unknown response id.
-    await client.ping();
-    assert.deepEqual(errors, []);
-    await client.close();
-    await second.close();
-  });
+          createTestServer({ work: () => Promise.resolve("done by the second worker") }),
+      });
+      assert.equal(textOf(await call), "done by the second worker");
+      // Room for a stray second answer to arrive: the client would report an unknown response id.
+      await client.ping();
+      assert.deepEqual(errors, []);
+      await client.close();
+      await second.close();
+    },
+  );
 
-  brokeredTest("a request that runs longer than the visibility timeout is run once", async (context) => {
-    let runs = 0;
-    const { server, connect } = await harness.setup(context, {
-      requestQueue: { VisibilityTimeout: "1" },
-      server: {
-        createServer: () =>
-          createTestServer({
-            work: async () => {
-              runs++;
-              await new Promise((resolve) => setTimeout(resolve, 2500));
-              return "slow";
-            },
-          }),
-      },
-    });
-    const { client } = await connect();
-    assert.equal(textOf(await client.callTool({ name: "work", arguments: {} })), "slow");
-    assert.equal(runs, 1);
-    await client.close();
-    await server.close();
-  });
+  brokeredTest(
+    "a request that runs longer than the visibility timeout is run once",
+    async (context) => {
+      let runs = 0;
+      const { server, connect } = await harness.setup(context, {
+        requestQueue: { VisibilityTimeout: "1" },
+        server: {
+          createServer: () =>
+            createTestServer({
+              work: async () => {
+                runs++;
+                await new Promise((resolve) => setTimeout(resolve, 2500));
+                return "slow";
+              },
+            }),
+        },
+      });
+      const { client } = await connect();
+      assert.equal(textOf(await client.callTool({ name: "work", arguments: {} })), "slow");
+      assert.equal(runs, 1);
+      await client.close();
+      await server.close();
+    },
+  );
 
   test("the server refuses an initialize beyond maxSessions with a JSON-RPC error", async (context) => {
     const { server, connect } = await harness.setup(context, { server: { maxSessions: 1 } });
