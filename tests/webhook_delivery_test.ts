@@ -33,7 +33,7 @@ const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const json = { "Content-Type": "application/json" };
 
 /** A gate in front of a client's webhook handler that can be taken down and brought back on the same port. */
-async function gate(cleanup: Cleanup, handler: (request: Request) => Promise<Response>) {
+function gate(cleanup: Cleanup, handler: (request: Request) => Promise<Response>) {
   let server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   const port = server.addr.port;
   let up = true;
@@ -250,7 +250,7 @@ Deno.test("Webhook: deliveries made while the receiver is down arrive in order o
   await withCleanup(async (cleanup) => {
     const { url } = await startWebhookServer(cleanup, { initialDelayMs: 50 });
     const receiver = new WebhookReceiver({ logger: recordingLogger() });
-    const hook = await gate(cleanup, receiver.fetch);
+    const hook = gate(cleanup, receiver.fetch);
     const { client } = await connectWebhookClient(cleanup, url, {
       webhookUrl: hook.url,
       receiver,
@@ -279,7 +279,7 @@ Deno.test("Webhook: a receiver that never comes back gets its result handed to o
       onDeliveryFailure: (failure) => void failures.push(failure),
     });
     const receiver = new WebhookReceiver({ logger: recordingLogger() });
-    const hook = await gate(cleanup, receiver.fetch);
+    const hook = gate(cleanup, receiver.fetch);
     const { client, transport } = await connectWebhookClient(cleanup, url, {
       webhookUrl: hook.url,
       receiver,
