@@ -214,6 +214,9 @@ export class SessionHost {
     if (this.#closed) return;
     const sweepEveryMs = Math.min(Math.max(this.#idleTimeoutMs / 4, 10), 60_000);
     this.#sweeper = setInterval(() => this.#sweepIdle(), sweepEveryMs);
+    // Housekeeping alone must not keep a process alive: `deno serve` exits on SIGINT/SIGTERM
+    // only once nothing else holds the event loop.
+    Deno.unrefTimer(this.#sweeper);
   }
 
   /**
