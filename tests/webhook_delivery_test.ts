@@ -5,7 +5,7 @@ import { MemorySessionStore } from "../session/session_store.ts";
 import type { WebhookDeliveryFailure } from "../transports/webhook_outbox.ts";
 import { WebhookClientTransport } from "../transports/webhook_client_transport.ts";
 import { WebhookReceiver } from "../transports/webhook_receiver.ts";
-import { importSigningKey, signDelivery } from "../transports/webhook_signature.ts";
+import { signDelivery, WebhookSigningKey } from "../transports/webhook_signature.ts";
 import {
   createTestClient,
   createTestServer,
@@ -182,7 +182,7 @@ Deno.test("Webhook: a per-session secret signs deliveries and the MCP server nev
 
 Deno.test("Webhook: a receiver with a key refuses unsigned, tampered, stale and replayed deliveries with 401", async () => {
   const receiver = new WebhookReceiver({ signingKey: SECRET, logger: recordingLogger() });
-  const key = await importSigningKey(SECRET);
+  const key = new WebhookSigningKey(SECRET);
   const body = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: {} });
   const deliver = (headers: Record<string, string>, text = body) =>
     receiver.fetch(

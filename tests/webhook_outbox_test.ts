@@ -7,7 +7,7 @@ import {
   WebhookOutbox,
   type WebhookOutboxOptions,
 } from "../transports/webhook_outbox.ts";
-import { importSigningKey, WebhookVerifier } from "../transports/webhook_signature.ts";
+import { WebhookSigningKey, WebhookVerifier } from "../transports/webhook_signature.ts";
 
 interface Received {
   body: string;
@@ -51,7 +51,7 @@ function outbox(options: WebhookOutboxOptions = {}): WebhookOutbox {
 Deno.test("WebhookOutbox POSTs the message with its routing headers and a verifiable signature", async () => {
   const hook = receiver();
   try {
-    const key = await importSigningKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    const key = new WebhookSigningKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
     await outbox({ signingKey: key }).send(hook.url, {
       message: { jsonrpc: "2.0", id: 7, method: "sampling/createMessage", params: {} },
       sessionId: "s1",
@@ -168,4 +168,8 @@ Deno.test("WebhookOutbox does not hold one session's delivery behind another ses
   } finally {
     await hook.close();
   }
+});
+
+Deno.test("WebhookOutbox refuses an unusable signing secret when it is created, not at the first delivery", () => {
+  assert.throws(() => new WebhookOutbox({ signingKey: "whsec_%%%" }), /not base64/);
 });

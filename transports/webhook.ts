@@ -8,9 +8,9 @@
  *
  * @example Sign a delivery and verify it
  * ```ts
- * import { importSigningKey, signDelivery, WebhookVerifier } from "@asyncmcp/asyncmcp/webhook";
+ * import { signDelivery, WebhookSigningKey, WebhookVerifier } from "@asyncmcp/asyncmcp/webhook";
  *
- * const key = await importSigningKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+ * const key = new WebhookSigningKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
  * const body = '{"jsonrpc":"2.0","id":1,"result":{}}';
  * const headers = new Headers({ ...(await signDelivery(key, crypto.randomUUID(), body)) });
  * await new WebhookVerifier(key).verify(headers, body);
@@ -38,10 +38,12 @@ export {
   type WebhookRequestOutboxOptions,
 } from "./webhook_request_outbox.ts";
 export {
-  importSigningKey,
   type SignatureHeaders,
   signDelivery,
+  type SigningKeyInput,
+  signingKeyOf,
   type VerificationFailure,
+  WebhookSigningKey,
   WebhookVerificationError,
   WebhookVerifier,
   type WebhookVerifierOptions,

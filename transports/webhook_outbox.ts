@@ -9,7 +9,12 @@ import { encodeHeaders } from "../session/envelope_codec.ts";
 import type { Envelope } from "../session/envelope.ts";
 import { consoleLogger, describeError, type Logger } from "../session/logger.ts";
 import type { Outbox, SendOptions } from "../session/outbox.ts";
-import { importSigningKey, signDelivery } from "./webhook_signature.ts";
+import {
+  signDelivery,
+  type SigningKeyInput,
+  signingKeyOf,
+  type WebhookSigningKey,
+} from "./webhook_signature.ts";
 import { pause } from "../session/pause.ts";
 import { retryAfterMs } from "./retry_after.ts";
 
@@ -62,10 +67,10 @@ export class WebhookDeliveryError extends Error {
 export interface WebhookOutboxOptions {
   /**
    * The key that signs deliveries (Standard Webhooks): a secret (`whsec_...` or any string), a
-   * key from `importSigningKey`, or a function choosing one per URL. A session's own secret
-   * (`_meta.webhookSecret`, passed to `send`) takes precedence.
+   * Web Crypto HMAC key, a `WebhookSigningKey`, or a function choosing one per URL. A session's
+   * own secret (`_meta.webhookSecret`, passed to `send`) takes precedence.
    */
-  signingKey?: string | CryptoKey | ((url: string) => CryptoKey | undefined);
+  signingKey?: SigningKeyInput | ((url: string) => SigningKeyInput | undefined);
   /** Attempts per delivery, the first included. @default {6} */
   maxAttempts?: number;
   /** Give up once this much time has passed since the first attempt, in ms. @default {60_000} */
@@ -94,10 +99,10 @@ export interface WebhookOutboxOptions {
  *
  * @example Deliver to a client's webhook
  * ```ts ignore
- * import { importSigningKey, WebhookOutbox } from "@asyncmcp/asyncmcp/webhook";
+ * import { WebhookOutbox, WebhookSigningKey } from "@asyncmcp/asyncmcp/webhook";
  *
  * const outbox = new WebhookOutbox({
- *   signingKey: await importSigningKey(Deno.env.get("WEBHOOK_SECRET")!),
+ *   signingKey: new WebhookSigningKey(Deno.env.get("WEBHOOK_SECRET")!),
  *   onDeliveryFailure: (failure) => console.error("undeliverable", failure.deliveryId),
  * });
  * await outbox.send("https://client.example.com/mcp/webhook", {
@@ -118,12 +123,22 @@ export class WebhookOutbox implements Outbox {
   /** The last delivery of each (URL, session), which the next one waits for. */
   #tails = new Map<string, Promise<void>>();
   #abort = new AbortController();
-  /** Imported keys by secret, newest last; bounded so that many sessions cannot grow it. */
-  #keys = new Map<string, Promise<CryptoKey>>();
+  /** Keys by secret, newest last; bounded so that many sessions cannot grow it. */
+  #keys = new Map<string, WebhookSigningKey>();
+  #signingKey: WebhookSigningKey | ((url: string) => SigningKeyInput | undefined) | undefined;
 
-  /** Validates the options. */
+  /**
+   * Validates the options.
+   *
+   * @throws {TypeError} when `signingKey` is an empty secret or its `whsec_` part is not base64.
+   */
   constructor(options: WebhookOutboxOptions = {}) {
     this.#options = options;
+    const { signingKey } = options;
+    // A bad secret is a configuration error: refuse it now, not at the first delivery.
+    this.#signingKey = typeof signingKey === "function" || signingKey === undefined
+      ? signingKey
+      : signingKeyOf(signingKey);
     this.#fetch = options.fetch ?? ((request) => fetch(request));
     this.#logger = options.logger ?? consoleLogger();
     this.#maxAttempts = options.maxAttempts ?? 6;
@@ -165,15 +180,14 @@ export class WebhookOutbox implements Outbox {
     this.#abort.abort();
   }
 
-  #key(url: string, secret: string | undefined): Promise<CryptoKey | undefined> | undefined {
-    const configured = this.#options.signingKey;
-    const chosen = secret ?? configured;
+  #key(url: string, secret: string | undefined): WebhookSigningKey | undefined {
+    const configured = this.#signingKey;
+    const chosen = secret ?? (typeof configured === "function" ? configured(url) : configured);
     if (chosen === undefined) return undefined;
-    if (typeof chosen === "function") return Promise.resolve(chosen(url));
-    if (typeof chosen !== "string") return Promise.resolve(chosen);
+    if (typeof chosen !== "string") return signingKeyOf(chosen);
     let key = this.#keys.get(chosen);
     if (!key) {
-      key = importSigningKey(chosen);
+      key = signingKeyOf(chosen);
       this.#keys.set(chosen, key);
       if (this.#keys.size > 1024) this.#keys.delete(this.#keys.keys().next().value!);
     }
@@ -183,7 +197,7 @@ export class WebhookOutbox implements Outbox {
   async #deliver(url: string, envelope: Envelope, secret: string | undefined): Promise<void> {
     const deliveryId = `msg_${crypto.randomUUID().replaceAll("-", "")}`;
     const { body, headers } = encodeHeaders(envelope);
-    const key = await this.#key(url, secret);
+    const key = this.#key(url, secret);
     const started = Date.now();
     let status: number | undefined;
     let error: unknown;

@@ -12,7 +12,8 @@ import { ReplyRouter } from "../session/reply_router.ts";
 import { HttpInbox } from "./http_inbox.ts";
 import { jsonRpcErrorResponse, readMessageBody } from "./http_message.ts";
 import {
-  importSigningKey,
+  type SigningKeyInput,
+  signingKeyOf,
   WebhookVerificationError,
   WebhookVerifier,
   type WebhookVerifierOptions,
@@ -24,7 +25,7 @@ export interface WebhookReceiverOptions extends WebhookVerifierOptions {
    * The key deliveries must be signed with (a `whsec_...` or other secret, or an imported key).
    * Without one, deliveries are accepted unsigned (the Python peer does not sign).
    */
-  signingKey?: string | CryptoKey;
+  signingKey?: SigningKeyInput;
   /** Largest delivery accepted, in bytes; larger ones get 413. @default {4194304} (4 MiB) */
   maxBodyBytes?: number;
   /** Where events are logged. @default {consoleLogger()} */
@@ -66,23 +67,24 @@ export class WebhookReceiver {
   #options: WebhookReceiverOptions;
   #logger: Logger;
   #maxBodyBytes: number;
-  #verifier?: Promise<WebhookVerifier>;
+  #verifier?: WebhookVerifier;
   #router?: ReplyRouter;
   #inbox?: HttpInbox;
   #server?: Deno.HttpServer<Deno.NetAddr>;
   #url?: string;
 
-  /** Creates the receiver; the signing key is imported on first use. */
+  /**
+   * Creates the receiver.
+   *
+   * @throws {TypeError} when `signingKey` is an empty secret or its `whsec_` part is not base64.
+   */
   constructor(options: WebhookReceiverOptions = {}) {
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger();
     this.#maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
     const { signingKey } = options;
     if (signingKey !== undefined) {
-      const key = typeof signingKey === "string" ? importSigningKey(signingKey) : signingKey;
-      this.#verifier = Promise.resolve(key).then((key) => new WebhookVerifier(key, options));
-      // Reported when a delivery arrives; kept from being an unhandled rejection until then.
-      this.#verifier.catch(() => {});
+      this.#verifier = new WebhookVerifier(signingKeyOf(signingKey), options);
     }
   }
 
@@ -140,7 +142,7 @@ export class WebhookReceiver {
     if (!read.ok) return read.response;
     if (this.#verifier) {
       try {
-        await (await this.#verifier).verify(request.headers, read.body);
+        await this.#verifier.verify(request.headers, read.body);
       } catch (error) {
         const reason = error instanceof WebhookVerificationError ? error.reason : "key";
         this.#logger.log("warn", "webhook.unverified", {

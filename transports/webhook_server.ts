@@ -15,7 +15,7 @@ import { HttpInbox } from "./http_inbox.ts";
 import { jsonRpcErrorResponse, readMessageBody } from "./http_message.ts";
 import { webhookUrlPolicy } from "./webhook_address_policy.ts";
 import { WebhookOutbox, type WebhookOutboxOptions } from "./webhook_outbox.ts";
-import { importSigningKey } from "./webhook_signature.ts";
+import { WebhookSigningKey } from "./webhook_signature.ts";
 
 /**
  * The `initialize` keys of a webhook client: its webhook URL, and the secret it may choose for
@@ -140,7 +140,7 @@ export class WebhookServer extends HostedServer {
     if (!incoming.ok) {
       return jsonRpcErrorResponse(400, incoming.invalid.error, incoming.invalid.id);
     }
-    const badSecret = await checkSessionSecret(incoming.envelope);
+    const badSecret = checkSessionSecret(incoming.envelope);
     if (badSecret) return badSecret;
     return await this.#inbox.deliver(incoming);
   }
@@ -183,12 +183,12 @@ function acknowledge(envelope: Envelope, sessionId: string | undefined): Respons
 }
 
 /** A session secret that cannot sign anything is refused before a session is made for it. */
-async function checkSessionSecret(envelope: Envelope): Promise<Response | undefined> {
+function checkSessionSecret(envelope: Envelope): Response | undefined {
   if (methodOf(envelope.message) !== "initialize") return undefined;
   const { secret } = takeReturnSecret(envelope.message, WEBHOOK_RETURN_ADDRESS);
   if (secret === undefined) return undefined;
   try {
-    await importSigningKey(secret);
+    new WebhookSigningKey(secret);
     return undefined;
   } catch (error) {
     return jsonRpcErrorResponse(400, {
