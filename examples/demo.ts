@@ -1,9 +1,10 @@
 /**
  * `deno task demo`: an MCP server and an SDK client talking through a broker, on the embedded
- * broker (or on `AWS_ENDPOINT_URL`). Lists the tools, calls a quick one and a long-running one
- * that reports progress, prints results and round-trip times, and exits 0.
+ * broker (or on `AWS_ENDPOINT_URL`), or over webhooks on loopback. Lists the tools, calls a quick
+ * one and a long-running one that reports progress, prints results and round-trip times, and
+ * exits 0.
  *
- * Usage: `deno task demo [--transport sqs|sns-sqs]`
+ * Usage: `deno task demo [--transport sqs|sns-sqs|webhook]`
  *
  * @module
  */
@@ -19,10 +20,11 @@ import {
   SnsSqsServer,
 } from "../transports/sns_sqs.ts";
 import { SqsClientTransport, SqsServer } from "../transports/sqs.ts";
+import { WebhookClientTransport, WebhookServer, webhookUrlPolicy } from "../transports/webhook.ts";
 import { type Broker, startBroker } from "./embedded_broker.ts";
 import { createExampleServer } from "./example_server.ts";
 
-const TRANSPORTS = ["sqs", "sns-sqs"] as const;
+const TRANSPORTS = ["sqs", "sns-sqs", "webhook"] as const;
 type TransportName = typeof TRANSPORTS[number];
 
 interface Wiring {
@@ -30,6 +32,8 @@ interface Wiring {
   transport: ClientTransport;
   /** Runs after the calls, before everything closes. */
   epilogue?: () => Promise<void>;
+  /** Runs after the server has closed. */
+  shutdown?: () => Promise<void>;
 }
 
 const { values } = parseArgs({
@@ -113,15 +117,46 @@ async function wireSnsSqs(broker: Broker): Promise<Wiring> {
   };
 }
 
-const broker = await startBroker();
-console.log(
-  broker.embedded
-    ? `broker: embedded fauxqs at ${broker.endpoint}`
-    : `broker: ${broker.endpoint} (AWS_ENDPOINT_URL)`,
-);
-const { server, transport, epilogue } = transportName === "sqs"
-  ? await wireSqs(broker)
-  : await wireSnsSqs(broker);
+function wireWebhook(): Wiring {
+  const server = new WebhookServer({
+    createServer,
+    // Loopback is refused by default (SSRF); this demo's client listens on 127.0.0.1.
+    addressPolicy: webhookUrlPolicy({ allowHosts: ["127.0.0.1"] }),
+  });
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);
+  const serverUrl = `http://127.0.0.1:${http.addr.port}/mcp/request`;
+  const transport = new WebhookClientTransport({
+    serverUrl,
+    listen: true,
+    // The client picks a secret for this session; the server signs every delivery with it.
+    perSessionSecret: true,
+  });
+  console.log(`server URL: ${serverUrl} (webhook deliveries signed per session)`);
+  return {
+    server,
+    transport,
+    epilogue() {
+      console.log(`webhook URL: ${(transport as WebhookClientTransport).webhookUrl}`);
+      return Promise.resolve();
+    },
+    shutdown: () => http.shutdown(),
+  };
+}
+
+let broker: Broker | undefined;
+if (transportName !== "webhook") {
+  broker = await startBroker();
+  console.log(
+    broker.embedded
+      ? `broker: embedded fauxqs at ${broker.endpoint}`
+      : `broker: ${broker.endpoint} (AWS_ENDPOINT_URL)`,
+  );
+}
+const { server, transport, epilogue, shutdown } = transportName === "webhook"
+  ? wireWebhook()
+  : transportName === "sqs"
+  ? await wireSqs(broker!)
+  : await wireSnsSqs(broker!);
 await server.start();
 
 const client = new Client({ name: "asyncmcp-demo", version: "1.0.0" });
@@ -149,5 +184,6 @@ console.log(`slow_count (${ms(started)}): ${JSON.stringify(counted.content)}`);
 await epilogue?.();
 await client.close();
 await server.close();
-await broker.close();
+await shutdown?.();
+await broker?.close();
 console.log("\ndone");

@@ -25,13 +25,20 @@ async function localized(code: string): Promise<string> {
 
 Deno.test("README: the SQS server and client and the SNS+SQS snippets run as written against a broker", async () => {
   const snippets = await readmeSnippets();
-  assert.deepEqual([...snippets.keys()], ["server.ts", "client.ts", "sns-sqs.ts"]);
+  assert.deepEqual([...snippets.keys()], [
+    "server.ts",
+    "client.ts",
+    "sns-sqs.ts",
+    "webhook-server.ts",
+    "webhook-client.ts",
+  ]);
   await withBroker(async ({ broker, queue }) => {
     const requests = await queue("readme-requests");
     const replies = await queue("readme-replies");
     const dir = await Deno.makeTempDir();
     try {
       for (const [name, code] of snippets) {
+        if (name.startsWith("webhook-")) continue;
         await Deno.writeTextFile(`${dir}/${name}`, await localized(code));
       }
       const env = {
@@ -77,4 +84,48 @@ Deno.test("README: the SQS server and client and the SNS+SQS snippets run as wri
       await Deno.remove(dir, { recursive: true });
     }
   });
+});
+
+Deno.test("README: the webhook server and client snippets run as written on loopback", async () => {
+  const snippets = await readmeSnippets();
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const name of ["webhook-server.ts", "webhook-client.ts"]) {
+      await Deno.writeTextFile(`${dir}/${name}`, await localized(snippets.get(name)!));
+    }
+    const env = { WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", PORT: "0" };
+    const run = (name: string, extra: Record<string, string> = {}) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-all",
+          "--config",
+          new URL("deno.json", ROOT).pathname,
+          `${dir}/${name}`,
+        ],
+        env: { ...env, ...extra },
+        stdout: "piped",
+        stderr: "piped",
+      });
+    const server = run("webhook-server.ts").spawn();
+    // Deno.serve announces where it listens on stderr.
+    const serverOut = server.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const serverErr = new Response(server.stdout).text();
+    let banner = "";
+    let url: string | undefined;
+    while (!url) {
+      const { value, done } = await serverOut.read();
+      if (done) assert.fail(`webhook server snippet ended early: ${await serverErr}`);
+      banner += value;
+      url = banner.match(/Listening on (http:\/\/127\.0\.0\.1:\d+)\//)?.[1];
+    }
+    const client = await run("webhook-client.ts", { SERVER_URL: `${url}/mcp/request` }).output();
+    assert.equal(client.code, 0, new TextDecoder().decode(client.stderr));
+    assert.match(new TextDecoder().decode(client.stdout), /Hello over webhooks/);
+    server.kill("SIGTERM");
+    await serverOut.cancel();
+    assert.equal((await server.status).code, 0, await serverErr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

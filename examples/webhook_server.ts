@@ -1,0 +1,40 @@
+/**
+ * A webhook MCP server, ready for `deno serve` and Deno Deploy: the module's default export is
+ * the fetch handler, and sessions live in Deno KV so that every isolate can serve every session.
+ *
+ * ```sh
+ * deno serve --allow-net --allow-env --port 8000 examples/webhook_server.ts
+ * ```
+ *
+ * Environment:
+ * - `WEBHOOK_SECRET`: signs every delivery (Standard Webhooks); clients verify with the same secret.
+ *   Without it, deliveries are signed only for clients that send a per-session secret.
+ * - `ASYNCMCP_ALLOW_HOSTS`: comma-separated webhook hosts allowed despite the address policy, such
+ *   as `127.0.0.1` for local development. Leave it unset in production.
+ *
+ * @module
+ */
+
+import { KvSessionStore } from "../session/kv_session_store.ts";
+import { WebhookServer, webhookUrlPolicy } from "../transports/webhook.ts";
+import { createExampleServer } from "./example_server.ts";
+
+const allowHosts = (Deno.env.get("ASYNCMCP_ALLOW_HOSTS") ?? "").split(",").filter(Boolean);
+
+const server = new WebhookServer({
+  createServer: () => createExampleServer(),
+  // On Deno Deploy the database is the project's own; locally DENO_KV_PATH may pick a file.
+  store: new KvSessionStore(await Deno.openKv(Deno.env.get("DENO_KV_PATH") || undefined)),
+  signingKey: Deno.env.get("WEBHOOK_SECRET") || undefined,
+  addressPolicy: webhookUrlPolicy({ allowHosts }),
+});
+await server.start();
+
+export default {
+  fetch(request: Request): Promise<Response> | Response {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/mcp/request") return server.fetch(request);
+    if (pathname === "/health") return Response.json(server.status);
+    return new Response("Not found: MCP requests go to /mcp/request\n", { status: 404 });
+  },
+} satisfies Deno.ServeDefaultExport;

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** Runs a Deno subcommand in the project, with piped output. */
+function deno(args: string[], env: Record<string, string> = {}): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT.pathname,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+Deno.test("examples: the webhook server runs under deno serve and the webhook client uses it", async () => {
+  const dir = await Deno.makeTempDir();
+  const server = deno(
+    ["serve", "--allow-all", "--host", "127.0.0.1", "--port", "0", "examples/webhook_server.ts"],
+    { ASYNCMCP_ALLOW_HOSTS: "127.0.0.1", DENO_KV_PATH: `${dir}/kv.sqlite3` },
+  ).spawn();
+  const announcements = server.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const serverOut = new Response(server.stdout).text();
+  try {
+    let seen = "";
+    let url: string | undefined;
+    while (!url) {
+      const { value, done } = await announcements.read();
+      if (done) assert.fail(`deno serve ended early: ${seen}`);
+      seen += value;
+      url = seen.match(/Listening on (http:\/\/127\.0\.0\.1:\d+)\//)?.[1];
+    }
+    const health = await fetch(`${url}/health`);
+    assert.equal((await health.json()).running, true);
+    const client = await deno([
+      "run",
+      "--allow-all",
+      "examples/webhook_client.ts",
+      `${url}/mcp/request`,
+    ])
+      .output();
+    const out = new TextDecoder().decode(client.stdout);
+    assert.equal(client.code, 0, new TextDecoder().decode(client.stderr));
+    assert.match(out, /tools: echo, slow_count/);
+    assert.match(out, /slow_count: .*counted to 3/);
+  } finally {
+    server.kill("SIGTERM");
+    await announcements.cancel();
+    await server.status;
+    await serverOut;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("examples: deno task demo --transport webhook runs the scenario on loopback and exits 0", async () => {
+  const demo = await deno(["run", "--allow-all", "examples/demo.ts", "--transport", "webhook"])
+    .output();
+  const out = new TextDecoder().decode(demo.stdout);
+  assert.equal(demo.code, 0, new TextDecoder().decode(demo.stderr));
+  assert.match(out, /connected to asyncmcp-example over webhook/);
+  assert.match(out, /progress 5\/5/);
+  assert.match(out, /slow_count .*counted to 5/);
+});
