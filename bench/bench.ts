@@ -1,13 +1,13 @@
 /**
  * `deno task bench`: latency and throughput of MCP over SQS and SNS+SQS on the embedded broker
- * (or on `AWS_ENDPOINT_URL`), beside the SDK's own Streamable HTTP on loopback as the reference.
+ * (or on `AWS_ENDPOINT_URL`), and over webhooks beside the SDK's own Streamable HTTP on loopback.
  *
  * Three processes, as in production: the broker, the MCP server (`server_process.ts`) and the
  * clients (this one). Raw broker round trips and tools/call samples are taken alternately, so
  * that both see the same machine. Prints a Markdown table for the README.
  *
  * Environment: `BENCH_CALLS` (sequential calls, default 1000), `BENCH_LOAD_CALLS` (calls under
- * load, default 20000), `BENCH_SERVER_POLLERS` / `BENCH_CLIENT_POLLERS` (default 1),
+ * load, default 20000), `BENCH_HTTP_LOAD_CALLS` (over HTTP, default 5000), `BENCH_SERVER_POLLERS` / `BENCH_CLIENT_POLLERS` (default 1),
  * `BENCH_PROFILE_DIR` (write the server's CPU profile there), `BENCH_VERBOSE` (API call counts).
  *
  * @module
@@ -35,6 +35,12 @@ import {
   subscribeQueue,
 } from "../transports/sns_sqs.ts";
 import { SqsClientTransport } from "../transports/sqs.ts";
+import {
+  WebhookClientTransport,
+  WebhookReceiver,
+  WebhookServer,
+  webhookUrlPolicy,
+} from "../transports/webhook.ts";
 
 const SEQUENTIAL_CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 1000);
 const LOAD_CALLS = Number(Deno.env.get("BENCH_LOAD_CALLS") ?? 20_000);
@@ -42,6 +48,7 @@ const SERVER_POLLERS = Number(Deno.env.get("BENCH_SERVER_POLLERS") ?? 1);
 const CLIENT_POLLERS = Number(Deno.env.get("BENCH_CLIENT_POLLERS") ?? 1);
 const PROFILE_DIR = Deno.env.get("BENCH_PROFILE_DIR");
 const VERBOSE = Boolean(Deno.env.get("BENCH_VERBOSE"));
+const HTTP_LOAD_CALLS = Number(Deno.env.get("BENCH_HTTP_LOAD_CALLS") ?? 5000);
 const LOAD_CLIENTS = 8;
 const IN_FLIGHT = 256;
 const WARM_UP = 100;
@@ -305,7 +312,15 @@ async function load(
   return { callsPerSecond, requestsPerCall: (sum(counts) + sum(serverCounts)) / LOAD_CALLS };
 }
 
-async function streamableHttpReference(): Promise<number[]> {
+/** An MCP endpoint over plain HTTP on loopback, and how to connect a client to it. */
+interface HttpTarget {
+  name: string;
+  connect(): Promise<Client>;
+  close(): Promise<void>;
+}
+
+/** The SDK's own Streamable HTTP, one server transport per session: the reference. */
+function streamableHttpTarget(): HttpTarget {
   const transports = new Map<string, WebStandardStreamableHTTPServerTransport>();
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const sessionId = request.headers.get("mcp-session-id");
@@ -319,20 +334,85 @@ async function streamableHttpReference(): Promise<number[]> {
     }
     return transport.handleRequest(request);
   });
-  const client = new Client({ name: "bench-http", version: "1.0.0" });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${http.addr.port}/mcp`)),
-  );
-  const samples: number[] = [];
+  const url = new URL(`http://127.0.0.1:${http.addr.port}/mcp`);
+  return {
+    name: "SDK Streamable HTTP",
+    connect: async () => {
+      const client = new Client({ name: "bench-http", version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(url));
+      return client;
+    },
+    close: async () => {
+      for (const transport of transports.values()) await transport.close();
+      await http.shutdown();
+    },
+  };
+}
+
+/** asyncmcp's webhook transport: POSTs one way, signed deliveries to one shared receiver back. */
+async function webhookTarget(): Promise<HttpTarget> {
+  const secret = `whsec_${
+    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24))))
+  }`;
+  const server = new WebhookServer({
+    createServer: () => createExampleServer(),
+    addressPolicy: webhookUrlPolicy({ allowHosts: ["127.0.0.1"] }),
+    signingKey: secret,
+  });
+  await server.start();
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);
+  const receiver = new WebhookReceiver({ signingKey: secret });
+  const webhookUrl = await receiver.listen();
+  const serverUrl = `http://127.0.0.1:${http.addr.port}/mcp/request`;
+  return {
+    name: "webhook (signed)",
+    connect: () => connect(new WebhookClientTransport({ serverUrl, webhookUrl, receiver })),
+    close: async () => {
+      await server.close();
+      await receiver.close();
+      await http.shutdown();
+    },
+  };
+}
+
+/** Sequential tools/calls over each target, sampled alternately so that all see the same machine. */
+async function httpLatency(targets: HttpTarget[]): Promise<number[][]> {
+  const clients = await Promise.all(targets.map((target) => target.connect()));
+  const samples = targets.map(() => [] as number[]);
   for (let i = 0; i < SEQUENTIAL_CALLS + WARM_UP; i++) {
-    const started = performance.now();
-    await client.callTool({ name: "echo", arguments: { text: `call ${i}` } });
-    if (i >= WARM_UP) samples.push(performance.now() - started);
+    for (const [index, client] of clients.entries()) {
+      const started = performance.now();
+      await client.callTool({ name: "echo", arguments: { text: `call ${i}` } });
+      if (i >= WARM_UP) samples[index].push(performance.now() - started);
+    }
   }
-  await client.close();
-  for (const transport of transports.values()) await transport.close();
-  await http.shutdown();
+  await Promise.all(clients.map((client) => client.close()));
   return samples;
+}
+
+/** tools/calls per second with IN_FLIGHT calls over LOAD_CLIENTS clients. */
+async function httpLoad(target: HttpTarget, calls: number): Promise<number> {
+  const clients = await Promise.all(
+    Array.from({ length: LOAD_CLIENTS }, () => target.connect()),
+  );
+  const run = async (total: number) => {
+    let issued = 0;
+    const worker = async (client: Client) => {
+      while (issued < total) {
+        issued++;
+        await client.callTool({ name: "echo", arguments: { text: "load" } });
+      }
+    };
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, (_, i) => worker(clients[i % clients.length])),
+    );
+    return total / ((performance.now() - started) / 1000);
+  };
+  await run(1000);
+  const callsPerSecond = await run(calls);
+  await Promise.all(clients.map((client) => client.close()));
+  return callsPerSecond;
 }
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
@@ -359,7 +439,11 @@ for (const makeTarget of [sqsTarget, snsTarget]) {
 }
 setup.destroy();
 await broker.close();
-const http = await streamableHttpReference();
+const httpTargets = [await webhookTarget(), streamableHttpTarget()];
+const httpSamples = await httpLatency(httpTargets);
+const httpThroughput: number[] = [];
+for (const target of httpTargets) httpThroughput.push(await httpLoad(target, HTTP_LOAD_CALLS));
+for (const target of httpTargets) await target.close();
 
 const row = (label: string, values: string[], target = "") =>
   console.log(`| ${label} | ${values.join(" | ")} | ${target} |`);
@@ -404,8 +488,25 @@ row(
   "AWS API requests per tools/call at that load",
   results.map((r) => r.own.requestsPerCall.toFixed(2)),
 );
+const [webhook, http] = httpSamples;
 console.log(
-  `\nSDK Streamable HTTP tools/call on loopback (reference, client and server in one process): median ${
-    ms(percentile(http, 0.5))
-  }, p99 ${ms(percentile(http, 0.99))}`,
+  `\nOver HTTP on loopback, client and server in one process, calls sampled alternately:\n`,
+);
+console.log(`| measure | ${httpTargets.map((target) => target.name).join(" | ")} | target |`);
+console.log(`|---|${httpTargets.map(() => "---").join("|")}|---|`);
+row("tools/call, 1 client, median", httpSamples.map((samples) => ms(percentile(samples, 0.5))));
+row("tools/call, 1 client, p99", httpSamples.map((samples) => ms(percentile(samples, 0.99))));
+row(
+  "webhook ÷ Streamable HTTP, median / p99",
+  [
+    `${(percentile(webhook, 0.5) / percentile(http, 0.5)).toFixed(2)} / ${
+      (percentile(webhook, 0.99) / percentile(http, 0.99)).toFixed(2)
+    }`,
+    "1",
+  ],
+  "≤ 2",
+);
+row(
+  `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients`,
+  httpThroughput.map((value) => `${Math.round(value)}`),
 );
