@@ -24,6 +24,16 @@ import {
 /** Tests register what must be undone when they end. */
 export type Cleanup = (fn: () => void | Promise<void>) => void;
 
+/** Runs `fn` with a cleanup list that is emptied (last first) when it ends. */
+export async function withCleanup(fn: (cleanup: Cleanup) => Promise<void>): Promise<void> {
+  const cleanups: Array<() => void | Promise<void>> = [];
+  try {
+    await fn((cleanupFn) => void cleanups.push(cleanupFn));
+  } finally {
+    for (const cleanupFn of cleanups.reverse()) await cleanupFn();
+  }
+}
+
 /** Loopback is refused by default; tests allow exactly 127.0.0.1. */
 export const allowLoopback = webhookUrlPolicy({ allowHosts: ["127.0.0.1"] });
 

@@ -2,17 +2,12 @@ import assert from "node:assert/strict";
 import { LATEST_PROTOCOL_VERSION } from "../sdk.ts";
 import { WebhookServer } from "../transports/webhook_server.ts";
 import { createTestServer, eventually, recordingLogger } from "./_fixture.ts";
-import { type Cleanup, serveOnLoopback, startWebhookServer } from "./_webhook_fixture.ts";
-
-/** Runs `fn` with a cleanup list that is emptied (last first) when it ends. */
-async function withCleanup(fn: (cleanup: Cleanup) => Promise<void>): Promise<void> {
-  const cleanups: Array<() => void | Promise<void>> = [];
-  try {
-    await fn((cleanupFn) => void cleanups.push(cleanupFn));
-  } finally {
-    for (const cleanupFn of cleanups.reverse()) await cleanupFn();
-  }
-}
+import {
+  type Cleanup,
+  serveOnLoopback,
+  startWebhookServer,
+  withCleanup,
+} from "./_webhook_fixture.ts";
 
 const json = { "Content-Type": "application/json" };
 

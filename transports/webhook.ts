@@ -60,3 +60,8 @@ export {
   type WebhookUrlPolicyOptions,
   type WebhookUrlVerdict,
 } from "./webhook_address_policy.ts";
+export {
+  type WebhookReceiving,
+  webhookReceiving,
+  type WebhookReceivingOptions,
+} from "./webhook_receiving.ts";

@@ -8,11 +8,8 @@ import { ClientTransport } from "../session/client_transport.ts";
 import { HEADER } from "../session/envelope_codec.ts";
 import { consoleLogger, describeError, type Logger } from "../session/logger.ts";
 import { WEBHOOK_RETURN_ADDRESS } from "./webhook_server.ts";
-import {
-  type WebhookListenOptions,
-  WebhookReceiver,
-  type WebhookReceiverOptions,
-} from "./webhook_receiver.ts";
+import type { WebhookListenOptions, WebhookReceiver } from "./webhook_receiver.ts";
+import { webhookReceiving, type WebhookReceivingOptions } from "./webhook_receiving.ts";
 import {
   WebhookRequestOutbox,
   type WebhookRequestOutboxOptions,
@@ -20,32 +17,9 @@ import {
 
 /** Options for {@linkcode WebhookClientTransport}. */
 export interface WebhookClientTransportOptions
-  extends WebhookRequestOutboxOptions, Omit<WebhookReceiverOptions, "signingKey"> {
+  extends WebhookRequestOutboxOptions, WebhookReceivingOptions {
   /** The server's URL, where messages are POSTed (the Python peer's default path is `/mcp/request`). */
   serverUrl: string | URL;
-  /**
-   * The URL the server delivers to: where you mounted `handleWebhook` (or the shared `receiver`).
-   * Leave it out with `listen` and the receiver's own URL is used.
-   */
-  webhookUrl?: string | URL;
-  /**
-   * Start a receiver on `Deno.serve` for this transport (127.0.0.1 and a free port unless told
-   * otherwise); it stops when the transport closes.
-   */
-  listen?: boolean | WebhookListenOptions;
-  /**
-   * A receiver shared with other transports (one webhook URL for many clients). Signing is then
-   * configured on the receiver.
-   */
-  receiver?: WebhookReceiver;
-  /** The secret deliveries must be signed with, configured on the server too. */
-  signingSecret?: string;
-  /**
-   * Choose a fresh random secret for this session and send it in `initialize`
-   * (`_meta.webhookSecret`), so the server signs deliveries without any shared configuration.
-   * Python servers ignore it and send unsigned deliveries, which are then refused.
-   */
-  perSessionSecret?: boolean;
   /** This client's id, sent with every message and echoed by the server. @default {crypto.randomUUID()} */
   clientId?: string;
 }
@@ -86,28 +60,11 @@ export class WebhookClientTransport extends ClientTransport {
 
   /** Creates the transport; the SDK client starts it in `connect()`. */
   constructor(options: WebhookClientTransportOptions) {
-    if (options.receiver && (options.signingSecret || options.perSessionSecret || options.listen)) {
-      throw new TypeError(
-        "Cannot combine a shared 'receiver' with 'signingSecret', 'perSessionSecret' or " +
-          "'listen': configure signing and listening on the shared receiver",
-      );
-    }
-    if (options.signingSecret && options.perSessionSecret) {
-      throw new TypeError(
-        "Cannot use both 'signingSecret' and 'perSessionSecret': pick the shared secret or a fresh one",
-      );
-    }
-    if (!options.webhookUrl && !options.listen && !options.receiver?.url) {
-      throw new TypeError(
-        "Cannot create webhook client transport without 'webhookUrl': pass the URL where " +
-          "handleWebhook is mounted, or set 'listen: true' to start a receiver",
-      );
-    }
-    const sessionSecret = options.perSessionSecret ? newSecret() : undefined;
-    const receiver = options.receiver ??
-      new WebhookReceiver({ ...options, signingKey: options.signingSecret ?? sessionSecret });
+    const { receiver, ownReceiver, listen, sessionSecret, webhookUrl } = webhookReceiving(
+      options,
+    );
     const serverUrl = String(options.serverUrl);
-    const webhook = { url: options.webhookUrl ? String(options.webhookUrl) : receiver.url };
+    const webhook = { url: webhookUrl };
     super({
       outbox: new WebhookRequestOutbox(options),
       serverAddress: serverUrl,
@@ -120,8 +77,8 @@ export class WebhookClientTransport extends ClientTransport {
       logger: options.logger,
     });
     this.#receiver = receiver;
-    this.#ownReceiver = options.receiver === undefined;
-    this.#listen = options.listen === true ? {} : options.listen || undefined;
+    this.#ownReceiver = ownReceiver;
+    this.#listen = listen;
     this.#serverUrl = serverUrl;
     this.#requestOptions = options;
     this.#logger = options.logger ?? consoleLogger();
@@ -181,10 +138,4 @@ export class WebhookClientTransport extends ClientTransport {
       this.#logger.log("warn", "session.end_failed", { sessionId, error: describeError(error) });
     }
   }
-}
-
-/** A random Standard Webhooks secret: 32 bytes, base64, `whsec_` prefix. */
-function newSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `whsec_${btoa(String.fromCharCode(...bytes))}`;
 }
