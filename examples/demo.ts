@@ -1,10 +1,10 @@
 /**
  * `deno task demo`: an MCP server and an SDK client talking through a broker, on the embedded
- * broker (or on `AWS_ENDPOINT_URL`), or over webhooks on loopback. Lists the tools, calls a quick
- * one and a long-running one that reports progress, prints results and round-trip times, and
- * exits 0.
+ * broker (or on `AWS_ENDPOINT_URL`), or over webhooks or Streamable HTTP + webhook on loopback.
+ * Lists the tools, calls a quick one and a long-running one that reports progress, prints results
+ * and round-trip times, and exits 0.
  *
- * Usage: `deno task demo [--transport sqs|sns-sqs|webhook]`
+ * Usage: `deno task demo [--transport sqs|sns-sqs|webhook|streamable-http-webhook]`
  *
  * @module
  */
@@ -12,8 +12,12 @@
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { parseArgs } from "node:util";
 import { Client } from "../sdk.ts";
-import type { ClientTransport } from "../session/client_transport.ts";
-import type { HostedServer } from "../session/hosted_server.ts";
+import type { Transport } from "../sdk.ts";
+import {
+  DELIVERY_META_KEY,
+  StreamableHttpWebhookClientTransport,
+  StreamableHttpWebhookServer,
+} from "../transports/streamable_http_webhook.ts";
 import {
   ensureSnsSqsTopology,
   SnsSqsClientTransport,
@@ -24,12 +28,12 @@ import { WebhookClientTransport, WebhookServer, webhookUrlPolicy } from "../tran
 import { type Broker, startBroker } from "./embedded_broker.ts";
 import { createExampleServer } from "./example_server.ts";
 
-const TRANSPORTS = ["sqs", "sns-sqs", "webhook"] as const;
+const TRANSPORTS = ["sqs", "sns-sqs", "webhook", "streamable-http-webhook"] as const;
 type TransportName = typeof TRANSPORTS[number];
 
 interface Wiring {
-  server: HostedServer;
-  transport: ClientTransport;
+  server: { start?(): Promise<void>; close(): Promise<void> };
+  transport: Transport;
   /** Runs after the calls, before everything closes. */
   epilogue?: () => Promise<void>;
   /** Runs after the server has closed. */
@@ -143,8 +147,35 @@ function wireWebhook(): Wiring {
   };
 }
 
+function wireStreamableHttpWebhook(): Wiring {
+  const server = new StreamableHttpWebhookServer({
+    createServer,
+    // Quick tools answer on the HTTP stream; this one's result and progress go to the webhook.
+    webhookTools: ["slow_count"],
+    addressPolicy: webhookUrlPolicy({ allowHosts: ["127.0.0.1"] }),
+  });
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);
+  const serverUrl = `http://127.0.0.1:${http.addr.port}/mcp`;
+  const transport = new StreamableHttpWebhookClientTransport({
+    serverUrl,
+    listen: true,
+    perSessionSecret: true,
+  });
+  console.log(`server URL: ${serverUrl} (Streamable HTTP; slow_count answers by webhook)`);
+  return {
+    server,
+    transport,
+    epilogue() {
+      console.log(`webhook URL: ${transport.webhookUrl}`);
+      return Promise.resolve();
+    },
+    shutdown: () => http.shutdown(),
+  };
+}
+
+const brokered = transportName === "sqs" || transportName === "sns-sqs";
 let broker: Broker | undefined;
-if (transportName !== "webhook") {
+if (brokered) {
   broker = await startBroker();
   console.log(
     broker.embedded
@@ -154,10 +185,12 @@ if (transportName !== "webhook") {
 }
 const { server, transport, epilogue, shutdown } = transportName === "webhook"
   ? wireWebhook()
+  : transportName === "streamable-http-webhook"
+  ? wireStreamableHttpWebhook()
   : transportName === "sqs"
   ? await wireSqs(broker!)
   : await wireSnsSqs(broker!);
-await server.start();
+await server.start?.();
 
 const client = new Client({ name: "asyncmcp-demo", version: "1.0.0" });
 let started = performance.now();
@@ -168,7 +201,10 @@ console.log(
 
 started = performance.now();
 const { tools } = await client.listTools();
-console.log(`tools/list (${ms(started)}): ${tools.map((tool) => tool.name).join(", ")}`);
+const named = tools.map((tool) =>
+  tool._meta?.[DELIVERY_META_KEY] === "webhook" ? `${tool.name} (by webhook)` : tool.name
+);
+console.log(`tools/list (${ms(started)}): ${named.join(", ")}`);
 
 started = performance.now();
 const echo = await client.callTool({ name: "echo", arguments: { text: "hello, asynchronously" } });

@@ -61,3 +61,18 @@ Deno.test("examples: deno task demo --transport webhook runs the scenario on loo
   assert.match(out, /progress 5\/5/);
   assert.match(out, /slow_count .*counted to 5/);
 });
+
+Deno.test("examples: deno task demo --transport streamable-http-webhook answers slow_count by webhook and exits 0", async () => {
+  const demo = await deno([
+    "run",
+    "--allow-all",
+    "examples/demo.ts",
+    "--transport",
+    "streamable-http-webhook",
+  ]).output();
+  const out = new TextDecoder().decode(demo.stdout);
+  assert.equal(demo.code, 0, new TextDecoder().decode(demo.stderr));
+  assert.match(out, /tools\/list .*slow_count \(by webhook\)/);
+  assert.match(out, /progress 5\/5/);
+  assert.match(out, /slow_count .*counted to 5/);
+});

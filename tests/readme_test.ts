@@ -31,6 +31,7 @@ Deno.test("README: the SQS server and client and the SNS+SQS snippets run as wri
     "sns-sqs.ts",
     "webhook-server.ts",
     "webhook-client.ts",
+    "streamable-http-webhook.ts",
   ]);
   await withBroker(async ({ broker, queue }) => {
     const requests = await queue("readme-requests");
@@ -38,7 +39,7 @@ Deno.test("README: the SQS server and client and the SNS+SQS snippets run as wri
     const dir = await Deno.makeTempDir();
     try {
       for (const [name, code] of snippets) {
-        if (name.startsWith("webhook-")) continue;
+        if (name.includes("webhook")) continue;
         await Deno.writeTextFile(`${dir}/${name}`, await localized(code));
       }
       const env = {
@@ -125,6 +126,28 @@ Deno.test("README: the webhook server and client snippets run as written on loop
     server.kill("SIGTERM");
     await serverOut.cancel();
     assert.equal((await server.status).code, 0, await serverErr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("README: the StreamableHTTP + Webhook snippet runs as written on loopback", async () => {
+  const snippets = await readmeSnippets();
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/streamable-http-webhook.ts`;
+    await Deno.writeTextFile(file, await localized(snippets.get("streamable-http-webhook.ts")!));
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", "--config", new URL("deno.json", ROOT).pathname, file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(run.stdout);
+    assert.equal(run.code, 0, new TextDecoder().decode(run.stderr));
+    assert.match(out, /build_report: webhook/);
+    assert.match(out, /status: http/);
+    assert.match(out, /all good/);
+    assert.match(out, /report on tides/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
