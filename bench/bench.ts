@@ -7,7 +7,7 @@
  * that both see the same machine. Prints a Markdown table for the README.
  *
  * Environment: `BENCH_CALLS` (sequential calls, default 1000), `BENCH_LOAD_CALLS` (calls under
- * load, default 20000), `BENCH_HTTP_LOAD_CALLS` (over HTTP, default 5000), `BENCH_SERVER_POLLERS` / `BENCH_CLIENT_POLLERS` (default 1),
+ * load, default 20000), `BENCH_HTTP_LOAD_CALLS` (over HTTP, default 5000), `BENCH_ONLY` (`broker` or `http`: one section), `BENCH_SERVER_POLLERS` / `BENCH_CLIENT_POLLERS` (default 1),
  * `BENCH_PROFILE_DIR` (write the server's CPU profile there), `BENCH_VERBOSE` (API call counts).
  *
  * @module
@@ -25,6 +25,7 @@ import { createExampleServer } from "../examples/example_server.ts";
 import {
   Client,
   StreamableHTTPClientTransport,
+  type Transport,
   WebStandardStreamableHTTPServerTransport,
 } from "../sdk.ts";
 import type { ClientTransport } from "../session/client_transport.ts";
@@ -35,6 +36,10 @@ import {
   subscribeQueue,
 } from "../transports/sns_sqs.ts";
 import { SqsClientTransport } from "../transports/sqs.ts";
+import {
+  StreamableHttpWebhookClientTransport,
+  StreamableHttpWebhookServer,
+} from "../transports/streamable_http_webhook.ts";
 import {
   WebhookClientTransport,
   WebhookReceiver,
@@ -48,6 +53,7 @@ const SERVER_POLLERS = Number(Deno.env.get("BENCH_SERVER_POLLERS") ?? 1);
 const CLIENT_POLLERS = Number(Deno.env.get("BENCH_CLIENT_POLLERS") ?? 1);
 const PROFILE_DIR = Deno.env.get("BENCH_PROFILE_DIR");
 const VERBOSE = Boolean(Deno.env.get("BENCH_VERBOSE"));
+const ONLY = Deno.env.get("BENCH_ONLY");
 const HTTP_LOAD_CALLS = Number(Deno.env.get("BENCH_HTTP_LOAD_CALLS") ?? 5000);
 const LOAD_CLIENTS = 8;
 const IN_FLIGHT = 256;
@@ -247,7 +253,7 @@ async function startServerProcess(broker: Broker, args: string[]) {
   };
 }
 
-async function connect(transport: ClientTransport): Promise<Client> {
+async function connect(transport: Transport): Promise<Client> {
   const client = new Client({ name: "bench", version: "1.0.0" });
   await client.connect(transport);
   return client;
@@ -375,6 +381,32 @@ async function webhookTarget(): Promise<HttpTarget> {
   };
 }
 
+/** asyncmcp's Streamable HTTP + webhook, with echo answered on the stream or by webhook. */
+function hybridTarget(byWebhook: boolean): HttpTarget {
+  const server = new StreamableHttpWebhookServer({
+    createServer: () => createExampleServer(),
+    webhookTools: byWebhook ? ["echo"] : [],
+    addressPolicy: webhookUrlPolicy({ allowHosts: ["127.0.0.1"] }),
+  });
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);
+  const receiver = new WebhookReceiver();
+  const serverUrl = `http://127.0.0.1:${http.addr.port}/mcp`;
+  return {
+    name: byWebhook ? "StreamableHTTP+Webhook, by webhook" : "StreamableHTTP+Webhook, quick",
+    connect: async () => {
+      const webhookUrl = receiver.url ?? await receiver.listen();
+      return await connect(
+        new StreamableHttpWebhookClientTransport({ serverUrl, webhookUrl, receiver }),
+      );
+    },
+    close: async () => {
+      await server.close();
+      await receiver.close();
+      await http.shutdown();
+    },
+  };
+}
+
 /** Sequential tools/calls over each target, sampled alternately so that all see the same machine. */
 async function httpLatency(targets: HttpTarget[]): Promise<number[][]> {
   const clients = await Promise.all(targets.map((target) => target.connect()));
@@ -416,97 +448,111 @@ async function httpLoad(target: HttpTarget, calls: number): Promise<number> {
 }
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
-const broker = await startBroker({ childProcess: true });
-const setup = broker.sqsClient();
-const run = crypto.randomUUID().slice(0, 8);
-const results: Array<{
-  name: string;
-  raw: number[];
-  calls: number[];
-  shared: { callsPerSecond: number; requestsPerCall: number };
-  own: { callsPerSecond: number; requestsPerCall: number };
-}> = [];
-for (const makeTarget of [sqsTarget, snsTarget]) {
-  const target = await makeTarget(setup, run, broker);
-  const server = await startServerProcess(broker, target.serverArgs);
-  const { raw, calls } = await latency(broker, target);
-  const sharedChannel = Array.from({ length: LOAD_CLIENTS }, () => LOAD_CLIENTS);
-  const ownChannels = Array.from({ length: LOAD_CLIENTS }, (_, i) => i);
-  const shared = await load(broker, target, server, sharedChannel);
-  const own = await load(broker, target, server, ownChannels);
-  await server.stop();
-  results.push({ name: target.name, raw, calls, shared, own });
-}
-setup.destroy();
-await broker.close();
-const httpTargets = [await webhookTarget(), streamableHttpTarget()];
-const httpSamples = await httpLatency(httpTargets);
-const httpThroughput: number[] = [];
-for (const target of httpTargets) httpThroughput.push(await httpLoad(target, HTTP_LOAD_CALLS));
-for (const target of httpTargets) await target.close();
-
 const row = (label: string, values: string[], target = "") =>
   console.log(`| ${label} | ${values.join(" | ")} | ${target} |`);
-console.log(
-  `broker: ${broker.embedded ? "embedded fauxqs (own process)" : broker.endpoint}; ` +
-    `Deno ${Deno.version.deno}; ${navigator.hardwareConcurrency} cores; ` +
-    `${SEQUENTIAL_CALLS} sequential calls, ${LOAD_CALLS} calls under load; ` +
-    `pollers: server ${SERVER_POLLERS}, client ${CLIENT_POLLERS}\n`,
-);
-console.log(`| measure | ${results.map((result) => result.name).join(" | ")} | target |`);
-console.log(`|---|${results.map(() => "---").join("|")}|---|`);
-row(
-  "raw broker round trip (send → long-polling receiver), median",
-  results.map((r) => ms(percentile(r.raw, 0.5))),
-);
-row(
-  "tools/call, 1 client, median",
-  results.map((r) => ms(percentile(r.calls, 0.5))),
-  "≤ 1.25 × 2 × raw",
-);
-row("tools/call, 1 client, p99", results.map((r) => ms(percentile(r.calls, 0.99))));
-row(
-  "tools/call median ÷ (2 × raw median)",
-  results.map((r) => (percentile(r.calls, 0.5) / (2 * percentile(r.raw, 0.5))).toFixed(2)),
-  "≤ 1.25",
-);
-row(
-  `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, one shared reply queue`,
-  results.map((r) => `${Math.round(r.shared.callsPerSecond)}`),
-  "≥ 3,000",
-);
-row(
-  "AWS API requests per tools/call at that load",
-  results.map((r) => r.shared.requestsPerCall.toFixed(2)),
-  "≤ 1.0",
-);
-row(
-  `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, a reply queue each`,
-  results.map((r) => `${Math.round(r.own.callsPerSecond)}`),
-);
-row(
-  "AWS API requests per tools/call at that load",
-  results.map((r) => r.own.requestsPerCall.toFixed(2)),
-);
-const [webhook, http] = httpSamples;
-console.log(
-  `\nOver HTTP on loopback, client and server in one process, calls sampled alternately:\n`,
-);
-console.log(`| measure | ${httpTargets.map((target) => target.name).join(" | ")} | target |`);
-console.log(`|---|${httpTargets.map(() => "---").join("|")}|---|`);
-row("tools/call, 1 client, median", httpSamples.map((samples) => ms(percentile(samples, 0.5))));
-row("tools/call, 1 client, p99", httpSamples.map((samples) => ms(percentile(samples, 0.99))));
-row(
-  "webhook ÷ Streamable HTTP, median / p99",
-  [
-    `${(percentile(webhook, 0.5) / percentile(http, 0.5)).toFixed(2)} / ${
-      (percentile(webhook, 0.99) / percentile(http, 0.99)).toFixed(2)
-    }`,
-    "1",
-  ],
-  "≤ 2",
-);
-row(
-  `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients`,
-  httpThroughput.map((value) => `${Math.round(value)}`),
-);
+
+/** SQS and SNS+SQS: latency against raw broker round trips, and throughput under load. */
+async function brokerSection(): Promise<void> {
+  const broker = await startBroker({ childProcess: true });
+  const setup = broker.sqsClient();
+  const run = crypto.randomUUID().slice(0, 8);
+  const results: Array<{
+    name: string;
+    raw: number[];
+    calls: number[];
+    shared: { callsPerSecond: number; requestsPerCall: number };
+    own: { callsPerSecond: number; requestsPerCall: number };
+  }> = [];
+  for (const makeTarget of [sqsTarget, snsTarget]) {
+    const target = await makeTarget(setup, run, broker);
+    const server = await startServerProcess(broker, target.serverArgs);
+    const { raw, calls } = await latency(broker, target);
+    const sharedChannel = Array.from({ length: LOAD_CLIENTS }, () => LOAD_CLIENTS);
+    const ownChannels = Array.from({ length: LOAD_CLIENTS }, (_, i) => i);
+    const shared = await load(broker, target, server, sharedChannel);
+    const own = await load(broker, target, server, ownChannels);
+    await server.stop();
+    results.push({ name: target.name, raw, calls, shared, own });
+  }
+  setup.destroy();
+  await broker.close();
+  console.log(
+    `broker: ${broker.embedded ? "embedded fauxqs (own process)" : broker.endpoint}; ` +
+      `Deno ${Deno.version.deno}; ${navigator.hardwareConcurrency} cores; ` +
+      `${SEQUENTIAL_CALLS} sequential calls, ${LOAD_CALLS} calls under load; ` +
+      `pollers: server ${SERVER_POLLERS}, client ${CLIENT_POLLERS}\n`,
+  );
+  console.log(`| measure | ${results.map((result) => result.name).join(" | ")} | target |`);
+  console.log(`|---|${results.map(() => "---").join("|")}|---|`);
+  row(
+    "raw broker round trip (send → long-polling receiver), median",
+    results.map((r) => ms(percentile(r.raw, 0.5))),
+  );
+  row(
+    "tools/call, 1 client, median",
+    results.map((r) => ms(percentile(r.calls, 0.5))),
+    "≤ 1.25 × 2 × raw",
+  );
+  row("tools/call, 1 client, p99", results.map((r) => ms(percentile(r.calls, 0.99))));
+  row(
+    "tools/call median ÷ (2 × raw median)",
+    results.map((r) => (percentile(r.calls, 0.5) / (2 * percentile(r.raw, 0.5))).toFixed(2)),
+    "≤ 1.25",
+  );
+  row(
+    `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, one shared reply queue`,
+    results.map((r) => `${Math.round(r.shared.callsPerSecond)}`),
+    "≥ 3,000",
+  );
+  row(
+    "AWS API requests per tools/call at that load",
+    results.map((r) => r.shared.requestsPerCall.toFixed(2)),
+    "≤ 1.0",
+  );
+  row(
+    `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, a reply queue each`,
+    results.map((r) => `${Math.round(r.own.callsPerSecond)}`),
+  );
+  row(
+    "AWS API requests per tools/call at that load",
+    results.map((r) => r.own.requestsPerCall.toFixed(2)),
+  );
+}
+
+/** Webhook and StreamableHTTP+Webhook beside the SDK's Streamable HTTP, all on loopback. */
+async function httpSection(): Promise<void> {
+  const httpTargets = [
+    await webhookTarget(),
+    hybridTarget(false),
+    hybridTarget(true),
+    streamableHttpTarget(),
+  ];
+  const httpSamples = await httpLatency(httpTargets);
+  const httpThroughput: number[] = [];
+  for (const target of httpTargets) httpThroughput.push(await httpLoad(target, HTTP_LOAD_CALLS));
+  for (const target of httpTargets) await target.close();
+  const http = httpSamples.at(-1)!;
+  console.log(
+    `\nOver HTTP on loopback, client and server in one process, calls sampled alternately:\n`,
+  );
+  console.log(`| measure | ${httpTargets.map((target) => target.name).join(" | ")} | target |`);
+  console.log(`|---|${httpTargets.map(() => "---").join("|")}|---|`);
+  row("tools/call, 1 client, median", httpSamples.map((samples) => ms(percentile(samples, 0.5))));
+  row("tools/call, 1 client, p99", httpSamples.map((samples) => ms(percentile(samples, 0.99))));
+  row(
+    "÷ SDK Streamable HTTP, median / p99",
+    httpSamples.map((samples) =>
+      `${(percentile(samples, 0.5) / percentile(http, 0.5)).toFixed(2)} / ${
+        (percentile(samples, 0.99) / percentile(http, 0.99)).toFixed(2)
+      }`
+    ),
+    "≤ 2 (webhook)",
+  );
+  row(
+    `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients`,
+    httpThroughput.map((value) => `${Math.round(value)}`),
+  );
+}
+
+if (ONLY !== "http") await brokerSection();
+if (ONLY !== "broker") await httpSection();
