@@ -22,6 +22,12 @@ import {
   untilAborted,
   withBroker,
 } from "./_fixture.ts";
+import {
+  createTaskTestServer,
+  newTaskContext,
+  taskIsCancelled,
+  taskRunsToCompletion,
+} from "./_task_fixture.ts";
 
 /** Options a behaviour asks of the harness. */
 export interface HarnessOptions {
@@ -347,4 +353,26 @@ export function behaviourSuite(harness: TransportHarness): void {
     await client.close();
     await server.close();
   });
+
+  for (
+    const [name, scenario] of [
+      [
+        "a task-augmented tools/call is created, reports its status and returns its result",
+        taskRunsToCompletion,
+      ],
+      ["tasks/cancel cancels a running task", taskIsCancelled],
+    ] as const
+  ) {
+    test(name, async (context) => {
+      const tasks = newTaskContext();
+      const { server, connect } = await harness.setup(context, {
+        server: { createServer: () => createTaskTestServer(tasks) },
+      });
+      const { client } = await connect();
+      await scenario(client);
+      await client.close();
+      await server.close();
+      await tasks.done();
+    });
+  }
 }

@@ -8,6 +8,12 @@ import {
   mcpHeaders,
   startHybridServer,
 } from "./_streamable_http_webhook_fixture.ts";
+import {
+  createTaskTestServer,
+  newTaskContext,
+  taskIsCancelled,
+  taskRunsToCompletion,
+} from "./_task_fixture.ts";
 import { serveOnLoopback, withCleanup } from "./_webhook_fixture.ts";
 
 /** Counts the deliveries that reach a receiver's handler, then passes them on. */
@@ -251,5 +257,38 @@ Deno.test("StreamableHTTP+Webhook: close() on the client ends the session on the
     assert.equal(server.sessionCount, 1);
     await client.close();
     await eventually(() => server.sessionCount === 0);
+  });
+});
+
+Deno.test("StreamableHTTP+Webhook: a task runs to its result, with its status pushed to the webhook", async () => {
+  await withCleanup(async (cleanup) => {
+    const tasks = newTaskContext();
+    cleanup(() => tasks.done());
+    const { url } = await startHybridServer(cleanup, {
+      createServer: () => createTaskTestServer(tasks),
+    });
+    const receiver = new WebhookReceiver({ logger: recordingLogger() });
+    const counting = countingReceiver(receiver);
+    const hook = await serveOnLoopback(cleanup, counting.fetch);
+    cleanup(() => receiver.close());
+    const { client } = await connectHybridClient(cleanup, url, {
+      receiver,
+      webhookUrl: `${hook.url}/webhook`,
+    });
+    await taskRunsToCompletion(client);
+    const methods = counting.seen.map((body) => JSON.parse(body).method);
+    assert.ok(methods.includes("notifications/tasks/status"), `delivered: ${methods}`);
+  });
+});
+
+Deno.test("StreamableHTTP+Webhook: tasks/cancel cancels a running task", async () => {
+  await withCleanup(async (cleanup) => {
+    const tasks = newTaskContext();
+    cleanup(() => tasks.done());
+    const { url } = await startHybridServer(cleanup, {
+      createServer: () => createTaskTestServer(tasks),
+    });
+    const { client } = await connectHybridClient(cleanup, url);
+    await taskIsCancelled(client);
   });
 });

@@ -288,6 +288,7 @@ export class StreamableHttpWebhookServer {
     });
     const router = new WebhookCallRouter(transport, {
       webhookTools: this.#webhookTools,
+      hasWebhook: webhookUrl !== undefined,
       logger: this.#logger,
       deliver: (message) =>
         this.#outbox.send(webhookUrl!, { message, sessionId: transport.sessionId }, { secret }),
@@ -322,14 +323,12 @@ export class StreamableHttpWebhookServer {
     }`;
   }
 
-  /** The request when it is one `tools/call` of a webhook tool in a session with a webhook. */
+  /** The request when it is one that answers by webhook (see `answersByWebhook`). */
   async #webhookCall(session: Session, body: unknown): Promise<JSONRPCMessage | undefined> {
     if (session.webhookUrl === undefined || Array.isArray(body)) return undefined;
     const parsed = checkJsonRpc(body);
-    if (!parsed.ok || methodOf(parsed.message) !== "tools/call") return undefined;
-    const name = (parsed.message as { params?: { name?: unknown } }).params?.name;
-    if (typeof name !== "string" || !await session.router.isWebhookTool(name)) return undefined;
-    return parsed.message;
+    if (!parsed.ok || requestIdOf(parsed.message) === undefined) return undefined;
+    return await session.router.answersByWebhook(parsed.message) ? parsed.message : undefined;
   }
 
   /**

@@ -52,6 +52,8 @@ export const UNDELIVERED_METHOD = "notifications/asyncmcp/undelivered";
 export interface WebhookCallRouterOptions {
   /** Tool names whose results go by webhook, besides those marked in their definition. */
   webhookTools: ReadonlySet<string>;
+  /** Whether the session has a webhook; without one, everything stays on the HTTP streams. */
+  hasWebhook: boolean;
   /** Delivers one message to the session's webhook; rejects when delivery finally failed. */
   deliver(message: JSONRPCMessage): Promise<void>;
   /** Where failures are logged. */
@@ -115,10 +117,17 @@ export class WebhookCallRouter implements Transport {
   }
 
   /**
-   * Whether a `tools/call` of `name` answers by webhook. Waits for the server's tool list while
-   * it is being learned, so that a call right after `initialize` is routed like any other.
+   * Whether a request answers by webhook: a `tools/call` of a webhook tool, or a `tasks/result`
+   * (which waits for its task to end). Waits for the server's tool list while it is being
+   * learned, so that a call right after `initialize` is routed like any other.
    */
-  async isWebhookTool(name: string): Promise<boolean> {
+  async answersByWebhook(request: JSONRPCMessage): Promise<boolean> {
+    if (!this.#options.hasWebhook) return false;
+    const method = methodOf(request);
+    if (method === "tasks/result") return true;
+    if (method !== "tools/call") return false;
+    const name = (request as { params?: { name?: unknown } }).params?.name;
+    if (typeof name !== "string") return false;
     await this.#learning;
     return this.#options.webhookTools.has(name) || this.#marked.has(name);
   }
@@ -141,7 +150,12 @@ export class WebhookCallRouter implements Transport {
     const related = options?.relatedRequestId;
     if (related !== undefined && this.#calls.has(related)) return this.#toWebhook(message);
     if (id !== undefined && this.#listings.delete(id)) message = this.#markTools(message);
-    if (methodOf(message) === "notifications/tools/list_changed") this.#learnTools();
+    const method = methodOf(message);
+    if (method === "notifications/tools/list_changed") this.#learnTools();
+    // Pushed, so that a client waits for its tasks without polling.
+    if (method === "notifications/tasks/status" && this.#options.hasWebhook) {
+      return this.#toWebhook(message);
+    }
     await this.#inner.send(message, options);
   }
 
