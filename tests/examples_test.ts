@@ -76,3 +76,13 @@ Deno.test("examples: deno task demo --transport streamable-http-webhook answers 
   assert.match(out, /progress 5\/5/);
   assert.match(out, /slow_count .*counted to 5/);
 });
+
+Deno.test("examples: the task demo runs a long job as a task with its status pushed to the webhook", async () => {
+  const demo = await deno(["run", "--allow-net", "examples/task_demo.ts"]).output();
+  const out = new TextDecoder().decode(demo.stdout);
+  assert.equal(demo.code, 0, new TextDecoder().decode(demo.stderr));
+  assert.match(out, /task \w+ created/);
+  assert.match(out, /pushed to the webhook: working \(chapter 1 of 3\)/);
+  assert.match(out, /pushed to the webhook: completed/);
+  assert.match(out, /report of 3 chapters/);
+});
