@@ -13,7 +13,19 @@ export interface MemoryEventStoreOptions {
   maxEvents?: number;
 }
 
-/** Thrown by {@linkcode MemoryEventStore.replayEventsAfter} for an id it no longer holds. */
+/**
+ * Thrown by {@linkcode MemoryEventStore.replayEventsAfter} for an id it no longer holds.
+ *
+ * @example
+ * ```ts
+ * import { MemoryEventStore, UnknownEventError } from "@asyncmcp/asyncmcp/streamable-http-webhook";
+ *
+ * const store = new MemoryEventStore();
+ * await store.replayEventsAfter("42", { send: async () => {} }).catch((error) => {
+ *   console.log(error instanceof UnknownEventError); // true
+ * });
+ * ```
+ */
 export class UnknownEventError extends Error {
   /** Creates the error for `eventId`. */
   constructor(eventId: string) {

@@ -15,6 +15,8 @@ import type {
 } from "../sdk.ts";
 import { isResponse, methodOf, requestIdOf } from "../session/envelope.ts";
 import { describeError, type Logger } from "../session/logger.ts";
+// For the documentation's links only.
+import type { StreamableHttpWebhookServer } from "./streamable_http_webhook_server.ts";
 
 /**
  * The `_meta` key that marks a tool whose results are delivered by webhook: set it to `"webhook"`
@@ -65,6 +67,29 @@ const INTERNAL_ID_PREFIX = "asyncmcp-tools-";
 /**
  * Wraps the SDK transport of one session (`inner`): the MCP server connects to this router,
  * and everything not tied to a webhook call passes through unchanged.
+ * {@linkcode StreamableHttpWebhookServer} makes one per session; build one yourself only to put
+ * webhook calls on a Streamable HTTP server of your own.
+ *
+ * @example Route one session's webhook calls
+ * ```ts
+ * import { McpServer, WebStandardStreamableHTTPServerTransport } from "@asyncmcp/asyncmcp/sdk";
+ * import { WebhookCallRouter } from "@asyncmcp/asyncmcp/streamable-http-webhook";
+ * import { WebhookOutbox } from "@asyncmcp/asyncmcp/webhook";
+ * import { consoleLogger } from "@asyncmcp/asyncmcp/session";
+ *
+ * const outbox = new WebhookOutbox();
+ * const transport = new WebStandardStreamableHTTPServerTransport({
+ *   sessionIdGenerator: () => crypto.randomUUID(),
+ * });
+ * const router: WebhookCallRouter = new WebhookCallRouter(transport, {
+ *   webhookTools: new Set(["build_report"]),
+ *   hasWebhook: true,
+ *   deliver: (message): Promise<void> =>
+ *     outbox.send("https://client.example.com/webhook", { message, sessionId: router.sessionId }),
+ *   logger: consoleLogger(),
+ * });
+ * await new McpServer({ name: "example", version: "1.0.0" }).connect(router);
+ * ```
  */
 export class WebhookCallRouter implements Transport {
   onclose?: () => void;
