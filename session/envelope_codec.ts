@@ -230,7 +230,11 @@ export const HEADER = {
 export function encodeHeaders(envelope: Envelope): { body: string; headers: Headers } {
   const { message } = envelope;
   const headers = new Headers({ "Content-Type": "application/json" });
-  if (envelope.sessionId) headers.set(HEADER.SESSION_ID, envelope.sessionId);
+  if (envelope.sessionId) {
+    headers.set(HEADER.SESSION_ID, envelope.sessionId);
+    // The StreamableHTTP+Webhook wire names the session the standard way (Python's client reads it).
+    headers.set(HEADER.STANDARD_SESSION_ID, envelope.sessionId);
+  }
   if (envelope.clientId) headers.set(HEADER.CLIENT_ID, envelope.clientId);
   if (envelope.protocolVersion) headers.set(HEADER.PROTOCOL_VERSION, envelope.protocolVersion);
   const id = requestIdOf(message);

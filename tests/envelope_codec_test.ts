@@ -108,6 +108,7 @@ Deno.test("encodeHeaders() names session, client, protocol version, request id a
   assert.equal(JSON.parse(body).id, 9);
   assert.deepEqual(Object.fromEntries(headers), {
     "content-type": "application/json",
+    "mcp-session-id": "s",
     "x-client-id": "c",
     "x-method": "tools/call",
     "x-protocol-version": "2025-11-25",

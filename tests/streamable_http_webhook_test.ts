@@ -92,7 +92,9 @@ Deno.test("StreamableHTTP+Webhook: the POST of a webhook call ends at once while
       probe: { work: () => finish },
     });
     const deliveries: unknown[] = [];
+    const sessionHeaders: Array<string | null> = [];
     const hook = await serveOnLoopback(cleanup, async (request) => {
+      sessionHeaders.push(request.headers.get("mcp-session-id"));
       deliveries.push(await request.json());
       return Response.json({ status: "received" });
     });
@@ -127,6 +129,7 @@ Deno.test("StreamableHTTP+Webhook: the POST of a webhook call ends at once while
     await eventually(() => deliveries.length === 1);
     assert.deepEqual((deliveries[0] as { id: number }).id, 7);
     assert.match(JSON.stringify(deliveries[0]), /finished later/);
+    assert.deepEqual(sessionHeaders, [sessionId], "delivered with the standard session header");
     await (await fetch(url, { method: "DELETE", headers: mcpHeaders(sessionId) })).body?.cancel();
   });
 });
