@@ -297,3 +297,25 @@ Deno.test("StreamableHTTP+Webhook lets a client resume a dropped SSE stream with
     await send(url, { method: "DELETE", headers: mcpHeaders(sessionId) });
   });
 });
+
+Deno.test("StreamableHTTP+Webhook answers 406 to a POST that does not accept an event stream", async () => {
+  await withCleanup(async (cleanup) => {
+    const { url, server } = await startHybridServer(cleanup);
+    const refusedInit = await post(url, initializeRequest(), {
+      ...mcpHeaders(),
+      Accept: "application/json",
+    });
+    assert.equal(refusedInit.status, 406);
+    assert.equal(server.sessionCount, 0, "no session is kept for a refused initialize");
+    const sessionId = await openSession(url, { webhookUrl: "http://127.0.0.1:9/webhook" });
+    const refusedCall = await post(url, {
+      jsonrpc: "2.0",
+      id: 6,
+      method: "tools/call",
+      params: { name: "report", arguments: { topic: "x" } },
+    }, { ...mcpHeaders(sessionId), Accept: "application/json" });
+    assert.equal(refusedCall.status, 406);
+    assert.match(refusedCall.error!.message, /text\/event-stream/);
+    await send(url, { method: "DELETE", headers: mcpHeaders(sessionId) });
+  });
+});
