@@ -26,6 +26,13 @@ export {
   UnknownEventError,
 } from "./memory_event_store.ts";
 export {
+  type EndpointSession,
+  type EndpointSessionFactory,
+  refuseHeaders,
+  StreamableHttpEndpoint,
+  type StreamableHttpEndpointOptions,
+} from "./streamable_http_endpoint.ts";
+export {
   StreamableHttpWebhookClientTransport,
   type StreamableHttpWebhookClientTransportOptions,
 } from "./streamable_http_webhook_client_transport.ts";

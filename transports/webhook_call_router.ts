@@ -15,8 +15,6 @@ import type {
 } from "../sdk.ts";
 import { isResponse, methodOf, requestIdOf } from "../session/envelope.ts";
 import { describeError, type Logger } from "../session/logger.ts";
-// For the documentation's links only.
-import type { StreamableHttpWebhookServer } from "./streamable_http_webhook_server.ts";
 
 /**
  * The `_meta` key that marks a tool whose results are delivered by webhook: set it to `"webhook"`
@@ -67,7 +65,7 @@ const INTERNAL_ID_PREFIX = "asyncmcp-tools-";
 /**
  * Wraps the SDK transport of one session (`inner`): the MCP server connects to this router,
  * and everything not tied to a webhook call passes through unchanged.
- * {@linkcode StreamableHttpWebhookServer} makes one per session; build one yourself only to put
+ * `StreamableHttpWebhookServer` makes one per session; build one yourself only to put
  * webhook calls on a Streamable HTTP server of your own.
  *
  * @example Route one session's webhook calls
