@@ -26,5 +26,6 @@ export * from "./transports/sqs.ts";
 export * from "./transports/sns_sqs.ts";
 export * from "./transports/webhook.ts";
 export * from "./transports/streamable_http_webhook.ts";
+export * from "./proxy/mod.ts";
 export * from "./session/mod.ts";
 export { Client, McpServer } from "./sdk.ts";

@@ -1,0 +1,164 @@
+/**
+ * The proxy's Streamable HTTP front end: standard MCP clients (desktop apps, IDEs, the MCP
+ * Inspector) connect over Streamable HTTP, and each of their sessions is forwarded to a server
+ * behind an asynchronous transport through a back-end session of its own.
+ *
+ * @module
+ */
+
+import type { Transport } from "../sdk.ts";
+import { JSONRPC_ERROR } from "../session/envelope.ts";
+import { consoleLogger, type Logger } from "../session/logger.ts";
+import { jsonRpcErrorResponse } from "../transports/http_message.ts";
+import {
+  type EndpointSession,
+  StreamableHttpEndpoint,
+  type StreamableHttpEndpointOptions,
+} from "../transports/streamable_http_endpoint.ts";
+import { ProxySession } from "./proxy_session.ts";
+
+/** Options for {@linkcode StreamableHttpProxy}. */
+export interface StreamableHttpProxyOptions extends StreamableHttpEndpointOptions {
+  /**
+   * Makes the back-end transport of a new session (a client transport of any asyncmcp
+   * transport). Back ends built on one SQS client and response queue, one reply topic or one
+   * webhook receiver share it: a thousand sessions need no thousand queues.
+   */
+  backend: () => Transport | Promise<Transport>;
+  /** A request the back end has not answered after this long gets an error, in ms. @default {300_000} */
+  requestTimeoutMs?: number;
+  /** When set, every MCP request must carry `Authorization: Bearer <token>`. */
+  bearerToken?: string;
+  /** Origins browsers may call from, with CORS headers that expose the MCP headers; `"*"` for any. */
+  corsOrigins?: readonly string[] | "*";
+  /** The path of the MCP endpoint; `/health` answers next to it. @default {"/mcp"} */
+  path?: string;
+}
+
+interface ProxiedSession extends EndpointSession {
+  proxy: ProxySession;
+}
+
+const EXPOSED_HEADERS = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate";
+const ALLOWED_HEADERS =
+  "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID";
+
+/**
+ * A Streamable HTTP server whose sessions are forwarded to a back end. Its
+ * {@linkcode StreamableHttpProxy.fetch} handler serves the MCP endpoint (`path`) and `/health`.
+ *
+ * @example Let Streamable HTTP clients reach an SQS server
+ * ```ts ignore
+ * import { SQSClient } from "npm:@aws-sdk/client-sqs";
+ * import { StreamableHttpProxy } from "@asyncmcp/asyncmcp/proxy";
+ * import { SqsClientTransport } from "@asyncmcp/asyncmcp/sqs";
+ *
+ * const sqs = new SQSClient({});
+ * const proxy = new StreamableHttpProxy({
+ *   backend: () =>
+ *     new SqsClientTransport({
+ *       sqs,
+ *       requestQueueUrl: Deno.env.get("REQUEST_QUEUE_URL")!,
+ *       responseQueueUrl: Deno.env.get("RESPONSE_QUEUE_URL")!,
+ *     }),
+ * });
+ * Deno.serve({ hostname: "127.0.0.1", port: 3000 }, proxy.fetch);
+ * ```
+ */
+export class StreamableHttpProxy {
+  readonly #options: StreamableHttpProxyOptions;
+  readonly #endpoint: StreamableHttpEndpoint<ProxiedSession>;
+  readonly #logger: Logger;
+  readonly #path: string;
+  readonly #token?: Uint8Array;
+
+  /** Validates the options. */
+  constructor(options: StreamableHttpProxyOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? consoleLogger();
+    this.#path = options.path ?? "/mcp";
+    if (options.bearerToken !== undefined) {
+      if (options.bearerToken.length < 16) {
+        throw new RangeError(
+          "Cannot use bearer token as it is shorter than 16 characters: use a long random token",
+        );
+      }
+      this.#token = new TextEncoder().encode(options.bearerToken);
+    }
+    this.#endpoint = new StreamableHttpEndpoint({ ...options, logger: this.#logger }, {
+      open: async (transport) => {
+        const proxy = new ProxySession(transport, await this.#options.backend(), {
+          requestTimeoutMs: this.#options.requestTimeoutMs,
+          logger: this.#logger,
+        });
+        await proxy.start();
+        return { proxy, close: () => proxy.close() };
+      },
+    });
+  }
+
+  /** How many front sessions (and so back-end sessions) are open. */
+  get sessionCount(): number {
+    return this.#endpoint.sessionCount;
+  }
+
+  /** The web-standard handler: the MCP endpoint at `path`, and `/health`. */
+  readonly fetch = async (request: Request): Promise<Response> => {
+    const { pathname } = new URL(request.url);
+    if (request.method === "OPTIONS") {
+      return this.#withCors(request, new Response(null, { status: 204 }));
+    }
+    if (pathname === "/health") {
+      return this.#withCors(request, Response.json({ status: "ok", sessions: this.sessionCount }));
+    }
+    if (pathname !== this.#path) {
+      await request.body?.cancel();
+      return new Response(`Not found: the MCP endpoint is ${this.#path}\n`, { status: 404 });
+    }
+    if (this.#token && !this.#authorized(request)) {
+      await request.body?.cancel();
+      return this.#withCors(
+        request,
+        jsonRpcErrorResponse(
+          401,
+          {
+            code: JSONRPC_ERROR.INVALID_REQUEST,
+            message: "Unauthorized: send Authorization: Bearer <token> with the proxy's token",
+          },
+          null,
+          { "WWW-Authenticate": 'Bearer realm="asyncmcp-proxy"' },
+        ),
+      );
+    }
+    return this.#withCors(request, await this.#endpoint.fetch(request));
+  };
+
+  /** Ends every session, front and back. */
+  async close(): Promise<void> {
+    await this.#endpoint.close();
+  }
+
+  #authorized(request: Request): boolean {
+    const header = request.headers.get("authorization") ?? "";
+    const given = new TextEncoder().encode(header.startsWith("Bearer ") ? header.slice(7) : "");
+    const expected = this.#token!;
+    // Constant time: every byte is compared whatever the first difference.
+    let difference = given.length ^ expected.length;
+    for (let i = 0; i < expected.length; i++) difference |= expected[i] ^ (given[i] ?? 0);
+    return difference === 0;
+  }
+
+  #withCors(request: Request, response: Response): Response {
+    const allowed = this.#options.corsOrigins;
+    const origin = request.headers.get("origin");
+    if (!allowed || origin === null) return response;
+    if (allowed !== "*" && !allowed.includes(origin)) return response;
+    const headers = new Headers(response.headers);
+    headers.set("Access-Control-Allow-Origin", allowed === "*" ? "*" : origin);
+    headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+    headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);
+    headers.set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    if (allowed !== "*") headers.set("Vary", "Origin");
+    return new Response(response.body, { status: response.status, headers });
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The proxy: standard MCP clients (Streamable HTTP) reach a server that sits behind SQS, SNS+SQS,
+ * webhooks or Streamable HTTP + webhook. Each front session gets a back-end session of its own;
+ * back ends share one reply channel.
+ *
+ * @example
+ * ```ts ignore
+ * import { StreamableHttpProxy } from "@asyncmcp/asyncmcp/proxy";
+ *
+ * const proxy = new StreamableHttpProxy({ backend: () => makeBackendTransport() });
+ * Deno.serve({ hostname: "127.0.0.1", port: 3000 }, proxy.fetch);
+ * ```
+ *
+ * @module
+ */
+
+export { StreamableHttpProxy, type StreamableHttpProxyOptions } from "./http_proxy.ts";
+export { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
+export type { Logger } from "../session/logger.ts";
+export type { StreamableHttpEndpointOptions } from "../transports/streamable_http_endpoint.ts";

@@ -1,0 +1,160 @@
+/**
+ * One proxied session: every message of a front-end session (a standard MCP client's) passes to a
+ * back-end session (a transport to a server behind a queue or webhooks) and back, at the message
+ * level, so that requests both ways, notifications, cancellation and tasks all pass.
+ *
+ * @module
+ */
+
+import type { JSONRPCMessage, RequestId, Transport } from "../sdk.ts";
+import { errorResponse, isResponse, JSONRPC_ERROR, requestIdOf } from "../session/envelope.ts";
+import { describeError, type Logger } from "../session/logger.ts";
+
+/** Options for {@linkcode ProxySession}. */
+export interface ProxySessionOptions {
+  /**
+   * A request the back end has not answered after this long gets a JSON-RPC error instead of
+   * hanging, in ms. @default {300_000} (5 minutes)
+   */
+  requestTimeoutMs?: number;
+  /** Where events are logged. */
+  logger: Logger;
+}
+
+/** A request forwarded to the back end and not answered yet. */
+interface Pending {
+  timer: ReturnType<typeof setTimeout>;
+  progressToken?: string | number;
+}
+
+/**
+ * Joins a front-end transport (facing the client) to a back-end transport (facing the server):
+ * what one receives, the other sends. Either side closing closes the other.
+ *
+ * @example Put an SQS server behind an in-memory front end
+ * ```ts ignore
+ * import { InMemoryTransport } from "@asyncmcp/asyncmcp/sdk";
+ * import { ProxySession } from "@asyncmcp/asyncmcp/proxy";
+ * import { SqsClientTransport } from "@asyncmcp/asyncmcp/sqs";
+ * import { consoleLogger } from "@asyncmcp/asyncmcp/session";
+ *
+ * const [front, client] = InMemoryTransport.createLinkedPair();
+ * const back = new SqsClientTransport({ sqs, requestQueueUrl, responseQueueUrl });
+ * await new ProxySession(front, back, { logger: consoleLogger() }).start();
+ * ```
+ */
+export class ProxySession {
+  readonly #front: Transport;
+  readonly #back: Transport;
+  readonly #requestTimeoutMs: number;
+  readonly #logger: Logger;
+  /** Client requests the back end has not answered, by id. */
+  readonly #pending = new Map<RequestId, Pending>();
+  /** Which client request a progress token belongs to, so progress goes on that request's stream. */
+  readonly #progress = new Map<string | number, RequestId>();
+  #closing?: Promise<void>;
+
+  /** Joins `front` and `back`; nothing flows until {@linkcode ProxySession.start}. */
+  constructor(front: Transport, back: Transport, options: ProxySessionOptions) {
+    this.#front = front;
+    this.#back = back;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+    this.#logger = options.logger;
+    front.onmessage = (message) => this.#fromClient(message);
+    back.onmessage = (message) => this.#fromServer(message);
+    front.onclose = () => void this.close();
+    back.onclose = () => void this.close();
+    front.onerror = (error) =>
+      this.#logger.log("debug", "proxy.front_error", { error: describeError(error) });
+    back.onerror = (error) =>
+      this.#logger.log("warn", "proxy.back_error", { error: describeError(error) });
+  }
+
+  /** Requests waiting for the back end. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Starts the back end, then the front end. */
+  async start(): Promise<void> {
+    await this.#back.start();
+    await this.#front.start();
+  }
+
+  /** Fails what is pending and closes both sides. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const [id, pending] of this.#pending) {
+        clearTimeout(pending.timer);
+        this.#pending.delete(id);
+      }
+      await Promise.allSettled([this.#back.close(), this.#front.close()]);
+    })();
+    return this.#closing;
+  }
+
+  #fromClient(message: JSONRPCMessage): void {
+    const id = requestIdOf(message);
+    if (id !== undefined) this.#track(id, message);
+    this.#back.send(message).catch((error) => {
+      this.#logger.log("warn", "proxy.forward_failed", { id, error: describeError(error) });
+      if (id !== undefined) {
+        this.#answer(id, {
+          code: JSONRPC_ERROR.SERVER_BUSY,
+          message: `Cannot reach the server behind the proxy: ${describeError(error)}`,
+        });
+      }
+    });
+  }
+
+  #fromServer(message: JSONRPCMessage): void {
+    let relatedRequestId: RequestId | undefined;
+    if (isResponse(message)) {
+      const id = (message as { id: RequestId }).id;
+      if (!this.#settle(id)) {
+        // Already answered with a timeout: the client has moved on.
+        this.#logger.log("info", "proxy.late_answer", { id });
+        return;
+      }
+    } else {
+      const token = (message as { params?: { progressToken?: string | number } }).params
+        ?.progressToken;
+      if (token !== undefined) relatedRequestId = this.#progress.get(token);
+    }
+    this.#front.send(message, { relatedRequestId }).catch((error) => {
+      this.#logger.log("warn", "proxy.reply_failed", { error: describeError(error) });
+    });
+  }
+
+  #track(id: RequestId, message: JSONRPCMessage): void {
+    const progressToken = (message as { params?: { _meta?: { progressToken?: string | number } } })
+      .params?._meta?.progressToken;
+    if (progressToken !== undefined) this.#progress.set(progressToken, id);
+    const timer = setTimeout(() => {
+      this.#logger.log("warn", "proxy.request_timeout", { id, timeoutMs: this.#requestTimeoutMs });
+      this.#answer(id, {
+        code: JSONRPC_ERROR.SERVER_BUSY,
+        message:
+          `Request timed out: the server behind the proxy did not answer in ${this.#requestTimeoutMs} ms; retry later`,
+      });
+    }, this.#requestTimeoutMs);
+    this.#pending.set(id, { timer, progressToken });
+  }
+
+  /** Forgets a pending request; false when it was not pending. */
+  #settle(id: RequestId): boolean {
+    const pending = this.#pending.get(id);
+    if (!pending) return false;
+    clearTimeout(pending.timer);
+    this.#pending.delete(id);
+    if (pending.progressToken !== undefined) this.#progress.delete(pending.progressToken);
+    return true;
+  }
+
+  #answer(id: RequestId, error: { code: number; message: string }): void {
+    if (!this.#settle(id)) return;
+    this.#front.send(errorResponse(id, error)).catch((sendError) => {
+      this.#logger.log("warn", "proxy.reply_failed", { id, error: describeError(sendError) });
+    });
+  }
+}
