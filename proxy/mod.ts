@@ -16,5 +16,6 @@
 
 export { StreamableHttpProxy, type StreamableHttpProxyOptions } from "./http_proxy.ts";
 export { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
-export type { Logger } from "../session/logger.ts";
+export type { LogFields, Logger, LogLevel } from "../session/logger.ts";
+export type { HostGuardOptions } from "../transports/host_guard.ts";
 export type { StreamableHttpEndpointOptions } from "../transports/streamable_http_endpoint.ts";
