@@ -16,6 +16,7 @@
 
 export { StreamableHttpProxy, type StreamableHttpProxyOptions } from "./http_proxy.ts";
 export { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
+export { serveStdio, type StdioProxyOptions } from "./stdio_proxy.ts";
 export type { LogFields, Logger, LogLevel } from "../session/logger.ts";
 export type { HostGuardOptions } from "../transports/host_guard.ts";
 export type { StreamableHttpEndpointOptions } from "../transports/streamable_http_endpoint.ts";

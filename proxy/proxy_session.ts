@@ -53,6 +53,7 @@ export class ProxySession {
   /** Which client request a progress token belongs to, so progress goes on that request's stream. */
   readonly #progress = new Map<string | number, RequestId>();
   #closing?: Promise<void>;
+  readonly #closed = Promise.withResolvers<void>();
 
   /** Joins `front` and `back`; nothing flows until {@linkcode ProxySession.start}. */
   constructor(front: Transport, back: Transport, options: ProxySessionOptions) {
@@ -68,6 +69,11 @@ export class ProxySession {
       this.#logger.log("debug", "proxy.front_error", { error: describeError(error) });
     back.onerror = (error) =>
       this.#logger.log("warn", "proxy.back_error", { error: describeError(error) });
+  }
+
+  /** Resolves once both sides are closed, whichever side began. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
   }
 
   /** Requests waiting for the back end. */
@@ -89,6 +95,7 @@ export class ProxySession {
         this.#pending.delete(id);
       }
       await Promise.allSettled([this.#back.close(), this.#front.close()]);
+      this.#closed.resolve();
     })();
     return this.#closing;
   }

@@ -1,0 +1,48 @@
+/**
+ * The proxy's stdio front end, for desktop clients that start MCP servers as processes: this
+ * process's stdin and stdout are one MCP session, forwarded to a back end.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { StdioServerTransport, type Transport } from "../sdk.ts";
+import { consoleLogger, type Logger } from "../session/logger.ts";
+import { ProxySession } from "./proxy_session.ts";
+
+/** Options for {@linkcode serveStdio}. */
+export interface StdioProxyOptions {
+  /** A request the back end has not answered after this long gets an error, in ms. @default {300_000} */
+  requestTimeoutMs?: number;
+  /** Where events are logged (standard error: standard output carries the protocol). */
+  logger?: Logger;
+}
+
+/**
+ * Forwards this process's stdio session to `backend` until stdin ends (or the back end closes);
+ * resolves then, with both sides closed.
+ *
+ * @example The body of a stdio proxy command
+ * ```ts ignore
+ * import { serveStdio } from "@asyncmcp/asyncmcp/proxy";
+ *
+ * await serveStdio(makeBackendTransport());
+ * Deno.exit(0);
+ * ```
+ */
+export async function serveStdio(
+  backend: Transport,
+  options: StdioProxyOptions = {},
+): Promise<void> {
+  const front = new StdioServerTransport();
+  const session = new ProxySession(front, backend, {
+    requestTimeoutMs: options.requestTimeoutMs,
+    logger: options.logger ?? consoleLogger(),
+  });
+  await session.start();
+  // EOF on stdin is the client going away: end the back-end session with it.
+  const stdinEnded = () => void session.close();
+  process.stdin.once("end", stdinEnded);
+  process.stdin.once("close", stdinEnded);
+  await session.closed;
+}
