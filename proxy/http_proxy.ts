@@ -89,6 +89,7 @@ export class StreamableHttpProxy {
       open: async (transport) => {
         const proxy = new ProxySession(transport, await this.#options.backend(), {
           requestTimeoutMs: this.#options.requestTimeoutMs,
+          relateToPending: !this.#options.enableJsonResponse,
           logger: this.#logger,
         });
         await proxy.start();

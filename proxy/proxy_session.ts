@@ -17,6 +17,13 @@ export interface ProxySessionOptions {
    * hanging, in ms. @default {300_000} (5 minutes)
    */
   requestTimeoutMs?: number;
+  /**
+   * Send the server's requests and notifications on the stream of a request the client is
+   * waiting for, when there is one: the back end does not say which request they belong to, and
+   * a client may not have opened its GET stream yet. Off for JSON responses, which carry nothing
+   * but the answer. @default {true}
+   */
+  relateToPending?: boolean;
   /** Where events are logged. */
   logger: Logger;
 }
@@ -47,6 +54,7 @@ export class ProxySession {
   readonly #front: Transport;
   readonly #back: Transport;
   readonly #requestTimeoutMs: number;
+  readonly #relateToPending: boolean;
   readonly #logger: Logger;
   /** Client requests the back end has not answered, by id. */
   readonly #pending = new Map<RequestId, Pending>();
@@ -60,6 +68,7 @@ export class ProxySession {
     this.#front = front;
     this.#back = back;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+    this.#relateToPending = options.relateToPending ?? true;
     this.#logger = options.logger;
     front.onmessage = (message) => this.#fromClient(message);
     back.onmessage = (message) => this.#fromServer(message);
@@ -127,6 +136,9 @@ export class ProxySession {
       const token = (message as { params?: { progressToken?: string | number } }).params
         ?.progressToken;
       if (token !== undefined) relatedRequestId = this.#progress.get(token);
+      if (relatedRequestId === undefined && this.#relateToPending) {
+        relatedRequestId = this.#pending.keys().next().value;
+      }
     }
     this.#front.send(message, { relatedRequestId }).catch((error) => {
       this.#logger.log("warn", "proxy.reply_failed", { error: describeError(error) });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { StreamableHttpProxy, type StreamableHttpProxyOptions } from "../proxy/http_proxy.ts";
 import { McpError, StreamableHTTPClientTransport } from "../sdk.ts";
 import { SqsClientTransport } from "../transports/sqs_client_transport.ts";
+import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook_client_transport.ts";
 import { WebhookClientTransport } from "../transports/webhook_client_transport.ts";
 import {
   type BrokerContext,
@@ -13,6 +14,7 @@ import {
   textOf,
   withBroker,
 } from "./_fixture.ts";
+import { startHybridServer } from "./_streamable_http_webhook_fixture.ts";
 import {
   serveOnLoopback,
   sharedReceiver,
@@ -215,5 +217,30 @@ Deno.test("Proxy: sessions reach a webhook server through back ends that share o
       textOf(await clients[0].callTool({ name: "ask_name", arguments: {} })),
       "hello Ada",
     );
+  });
+});
+
+Deno.test("Proxy: sessions reach a StreamableHTTP+Webhook server, webhook tools included", async () => {
+  await withCleanup(async (cleanup) => {
+    const { url: serverUrl } = await startHybridServer(cleanup);
+    const receiver = await sharedReceiver(cleanup);
+    const proxy = new StreamableHttpProxy({
+      backend: () =>
+        new StreamableHttpWebhookClientTransport({
+          serverUrl,
+          receiver,
+          logger: recordingLogger(),
+        }),
+      logger: recordingLogger(),
+    });
+    const { url } = await serveOnLoopback(cleanup, proxy.fetch);
+    cleanup(() => proxy.close());
+    const client = createTestClient();
+    await connectOrClose(client, new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
+    cleanup(() => client.close());
+    assert.equal(textOf(await client.callTool({ name: "echo", arguments: { text: "q" } })), "q");
+    const report = await client.callTool({ name: "report", arguments: { topic: "relay" } });
+    assert.equal(textOf(report), "report on relay");
+    assert.equal(textOf(await client.callTool({ name: "ask_name", arguments: {} })), "hello Ada");
   });
 });
