@@ -22,6 +22,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { type Broker, startBroker } from "../examples/embedded_broker.ts";
 import { createExampleServer } from "../examples/example_server.ts";
+import { StreamableHttpProxy } from "../proxy/http_proxy.ts";
+import { silentLogger } from "../session/logger.ts";
 import {
   Client,
   StreamableHTTPClientTransport,
@@ -318,6 +320,34 @@ async function load(
   return { callsPerSecond, requestsPerCall: (sum(counts) + sum(serverCounts)) / LOAD_CALLS };
 }
 
+/**
+ * tools/calls from the SDK's Streamable HTTP client through the proxy (in this process) to the
+ * target's server: what the proxy adds to a direct client of the same transport.
+ */
+async function proxiedLatency(broker: Broker, target: Target): Promise<number[]> {
+  const { sqs, sns } = counted(broker, new Map());
+  const proxy = new StreamableHttpProxy({
+    backend: () => target.transport(sqs, sns, 0),
+    logger: silentLogger,
+  });
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, proxy.fetch);
+  const client = await connect(
+    new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${http.addr.port}/mcp`)),
+  );
+  const samples: number[] = [];
+  for (let i = 0; i < SEQUENTIAL_CALLS + WARM_UP; i++) {
+    const started = performance.now();
+    await client.callTool({ name: "echo", arguments: { text: `call ${i}` } });
+    if (i >= WARM_UP) samples.push(performance.now() - started);
+  }
+  await client.close();
+  await proxy.close();
+  await http.shutdown();
+  sqs.destroy();
+  sns.destroy();
+  return samples;
+}
+
 /** An MCP endpoint over plain HTTP on loopback, and how to connect a client to it. */
 interface HttpTarget {
   name: string;
@@ -462,17 +492,19 @@ async function brokerSection(): Promise<void> {
     calls: number[];
     shared: { callsPerSecond: number; requestsPerCall: number };
     own: { callsPerSecond: number; requestsPerCall: number };
+    proxied: number[];
   }> = [];
   for (const makeTarget of [sqsTarget, snsTarget]) {
     const target = await makeTarget(setup, run, broker);
     const server = await startServerProcess(broker, target.serverArgs);
     const { raw, calls } = await latency(broker, target);
+    const proxied = await proxiedLatency(broker, target);
     const sharedChannel = Array.from({ length: LOAD_CLIENTS }, () => LOAD_CLIENTS);
     const ownChannels = Array.from({ length: LOAD_CLIENTS }, (_, i) => i);
     const shared = await load(broker, target, server, sharedChannel);
     const own = await load(broker, target, server, ownChannels);
     await server.stop();
-    results.push({ name: target.name, raw, calls, shared, own });
+    results.push({ name: target.name, raw, calls, proxied, shared, own });
   }
   setup.destroy();
   await broker.close();
@@ -494,6 +526,14 @@ async function brokerSection(): Promise<void> {
     "≤ 1.25 × 2 × raw",
   );
   row("tools/call, 1 client, p99", results.map((r) => ms(percentile(r.calls, 0.99))));
+  row(
+    "tools/call through the proxy (Streamable HTTP client → proxy → transport), median",
+    results.map((r) => ms(percentile(r.proxied, 0.5))),
+  );
+  row(
+    "proxy overhead (median through the proxy − direct median)",
+    results.map((r) => ms(percentile(r.proxied, 0.5) - percentile(r.calls, 0.5))),
+  );
   row(
     "tools/call median ÷ (2 × raw median)",
     results.map((r) => (percentile(r.calls, 0.5) / (2 * percentile(r.raw, 0.5))).toFixed(2)),
