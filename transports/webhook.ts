@@ -43,6 +43,7 @@ export {
   type SigningKeyInput,
   signingKeyOf,
   type VerificationFailure,
+  type VerifiedDelivery,
   WebhookSigningKey,
   WebhookVerificationError,
   WebhookVerifier,

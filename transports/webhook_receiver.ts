@@ -14,6 +14,7 @@ import { jsonRpcErrorResponse, readMessageBody } from "./http_message.ts";
 import {
   type SigningKeyInput,
   signingKeyOf,
+  type VerifiedDelivery,
   WebhookVerificationError,
   WebhookVerifier,
   type WebhookVerifierOptions,
@@ -140,9 +141,10 @@ export class WebhookReceiver {
     }
     const read = await readMessageBody(request, this.#maxBodyBytes);
     if (!read.ok) return read.response;
+    let verified: VerifiedDelivery | undefined;
     if (this.#verifier) {
       try {
-        await this.#verifier.verify(request.headers, read.body);
+        verified = await this.#verifier.check(request.headers, read.body);
       } catch (error) {
         const reason = error instanceof WebhookVerificationError ? error.reason : "key";
         this.#logger.log("warn", "webhook.unverified", {
@@ -155,6 +157,11 @@ export class WebhookReceiver {
         });
       }
     }
+    if (verified && this.#verifier!.seen(verified.id)) {
+      // A retry of one already taken (its answer was lost), or a replay: taken, not passed on.
+      this.#logger.log("info", "webhook.duplicate", { deliveryId: verified.id });
+      return Response.json({ status: "duplicate" });
+    }
     const incoming = decodeHeaders(read.body, request.headers);
     if (!incoming.ok) {
       this.#logger.log("warn", "webhook.malformed", {
@@ -163,7 +170,10 @@ export class WebhookReceiver {
       });
       return jsonRpcErrorResponse(400, incoming.invalid.error, incoming.invalid.id);
     }
-    return await (this.#inbox?.deliver(incoming) ?? noClient());
+    const response = await (this.#inbox?.deliver(incoming) ?? noClient());
+    // Remembered only once taken: a retry of a delivery refused with 503 must still get in.
+    if (verified && response.ok) this.#verifier!.remember(verified);
+    return response;
   };
 
   /**

@@ -29,6 +29,14 @@ export interface WebhookVerifierOptions {
   now?: () => number;
 }
 
+/** A delivery whose signature and timestamp checked out. */
+export interface VerifiedDelivery {
+  /** Its `webhook-id`, the same on every retry. */
+  id: string;
+  /** Its `webhook-timestamp`, in epoch seconds. */
+  seconds: number;
+}
+
 /** Why {@linkcode WebhookVerifier.verify} refused a delivery. */
 export type VerificationFailure = "unsigned" | "malformed" | "stale" | "mismatch" | "replayed";
 
@@ -214,6 +222,23 @@ export class WebhookVerifier {
    * @throws {WebhookVerificationError} naming the check that failed.
    */
   async verify(headers: Headers, body: string): Promise<void> {
+    const delivery = await this.check(headers, body);
+    if (this.seen(delivery.id)) {
+      throw new WebhookVerificationError(
+        "replayed",
+        `Cannot accept delivery as id ${delivery.id} was already accepted`,
+      );
+    }
+    this.remember(delivery);
+  }
+
+  /**
+   * Checks signature and timestamp only, for receivers that remember an id once they have
+   * accepted the delivery (a retry of one they refused must still get in); returns the id.
+   *
+   * @throws {WebhookVerificationError} naming the check that failed (never `replayed`).
+   */
+  async check(headers: Headers, body: string): Promise<VerifiedDelivery> {
     const id = headers.get("webhook-id");
     const timestamp = headers.get("webhook-timestamp");
     const signatures = headers.get("webhook-signature");
@@ -254,14 +279,18 @@ export class WebhookVerifier {
         "Cannot accept delivery as its signature does not match: check that both sides use the same secret",
       );
     }
-    this.#forgetExpired(nowSeconds);
-    if (this.#seen.has(id)) {
-      throw new WebhookVerificationError(
-        "replayed",
-        `Cannot accept delivery as id ${id} was already accepted`,
-      );
-    }
-    this.#seen.set(id, seconds + this.#toleranceSeconds);
+    return { id, seconds };
+  }
+
+  /** Whether a delivery with this id was accepted (and is still within the tolerance). */
+  seen(id: string): boolean {
+    this.#forgetExpired(this.#now() / 1000);
+    return this.#seen.has(id);
+  }
+
+  /** Remembers an accepted delivery, so that a replay of it is recognised. */
+  remember(delivery: VerifiedDelivery): void {
+    this.#seen.set(delivery.id, delivery.seconds + this.#toleranceSeconds);
     if (this.#seen.size > this.#rememberedIds) {
       this.#seen.delete(this.#seen.keys().next().value!);
     }
