@@ -15,8 +15,16 @@ for (
     ["http://[fd00:ec2::254]/hook", /private/],
     ["http://[::ffff:127.0.0.1]/hook", /loopback/],
     ["http://100.64.0.1/hook", /carrier-grade NAT/],
-    ["file:///etc/passwd", /scheme file:/],
-    ["ftp://example.com/hook", /scheme ftp:/],
+    ["http://[::127.0.0.1]/hook", /loopback/],
+    ["http://[::ffff:0:a9fe:a9fe]/hook", /link-local/],
+    ["http://[64:ff9b::a9fe:a9fe]/hook", /link-local/],
+    ["http://[2002:a9fe:a9fe::]/hook", /link-local/],
+    ["http://[fec0::1]/hook", /site-local/],
+    ["http://[fe80::1]/hook", /link-local/],
+    ["http://[::]/hook", /an unspecified address/],
+    ["http://0.0.0.0/hook", /an unspecified address/],
+    ["file:///etc/passwd", /scheme is file, not http or https/],
+    ["ftp://example.com/hook", /scheme is ftp,/],
     ["not a url", /not a URL/],
   ] as const
 ) {
@@ -52,4 +60,9 @@ Deno.test("webhookUrlPolicy() allows hosts listed in allowHosts whatever they ar
   const policy = webhookUrlPolicy({ allowHosts: ["127.0.0.1"] });
   assert.equal(await policy("http://127.0.0.1:9999/hook"), true);
   assert.match(String(await policy("http://127.0.0.2:9999/hook")), /127\.0\.0\.2 is a loopback/);
+});
+
+Deno.test("checkWebhookUrl() accepts a public IPv6 address", async () => {
+  const verdict = await checkWebhookUrl("https://[2606:4700:4700::1111]/hook");
+  assert.equal(verdict.ok, true);
 });

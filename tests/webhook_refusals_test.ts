@@ -203,7 +203,7 @@ for (
   const [address, why] of [
     ["http://169.254.169.254/latest/meta-data/", /169\.254\.169\.254 is a link-local address/],
     ["http://localhost:8080/hook", /localhost names this machine/],
-    ["file:///etc/passwd", /scheme file: is not http: or https:/],
+    ["file:///etc/passwd", /scheme is file, not http or https/],
     ["http://10.1.2.3/hook", /10\.1\.2\.3 is a private address/],
     ["http://127.0.0.1:9/hook", /127\.0\.0\.1 is a loopback address/],
   ] as const

@@ -48,7 +48,7 @@ export async function checkWebhookUrl(
     return refuse(address, "it is not a URL");
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return refuse(address, `its scheme ${url.protocol} is not http: or https:`);
+    return refuse(address, `its scheme is ${url.protocol.slice(0, -1)}, not http or https`);
   }
   const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
   if (new Set(options.allowHosts ?? []).has(host) || options.allow?.(url)) return { ok: true };
@@ -68,7 +68,9 @@ export async function checkWebhookUrl(
   }
   for (const ip of addresses) {
     const kind = restrictedKind(ip);
-    if (kind) return refuse(address, `${ip} is a ${kind} address`);
+    if (kind) {
+      return refuse(address, `${ip} is ${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} address`);
+    }
   }
   return { ok: true };
 }
@@ -125,17 +127,52 @@ function restrictedKind(ip: string): string | undefined {
     if (a >= 224) return a < 240 ? "multicast" : "reserved";
     return undefined;
   }
-  const v6 = ip.toLowerCase();
-  if (v6 === "::1") return "loopback";
-  if (v6 === "::") return "unspecified";
-  if (/^f[cd]/.test(v6)) return "private"; // fc00::/7, AWS's metadata fd00:ec2::254 among them
-  if (/^fe[89ab]/.test(v6)) return "link-local";
-  if (v6.startsWith("ff")) return "multicast";
-  const mapped = v6.match(/^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/);
-  if (mapped) {
-    const high = parseInt(mapped[1], 16);
-    const low = parseInt(mapped[2], 16);
-    return restrictedKind(`${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`);
+  const groups = ipv6Groups(ip.toLowerCase());
+  if (!groups) return "unparsable";
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = groups;
+  const embedded = (high: number, low: number) =>
+    restrictedKind(`${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`);
+  const zeroTo = (end: number) => groups.slice(0, end).every((group) => group === 0);
+  if (zeroTo(7) && g7 === 1) return "loopback";
+  if (zeroTo(8)) return "unspecified";
+  // IPv4 inside IPv6: compatible (::a.b.c.d), mapped (::ffff:a.b.c.d), translated
+  // (::ffff:0:a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:a.b.c.d::) reach the IPv4 address.
+  if (zeroTo(6) || (zeroTo(5) && g5 === 0xffff) || (zeroTo(4) && g4 === 0xffff && g5 === 0)) {
+    return embedded(g6, g7);
   }
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) {
+    return embedded(g6, g7);
+  }
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return "local NAT64";
+  if (g0 === 0x2002) return embedded(g1, g2);
+  if ((g0 & 0xfe00) === 0xfc00) return "private"; // fc00::/7, AWS's metadata fd00:ec2::254 among them
+  if ((g0 & 0xffc0) === 0xfe80) return "link-local";
+  if ((g0 & 0xffc0) === 0xfec0) return "site-local";
+  if ((g0 & 0xff00) === 0xff00) return "multicast";
+  if (g0 === 0x2001 && g1 === 0xdb8) return "documentation";
+  if (g0 === 0x100 && zeroTo(4) && g1 === 0) return "discard";
   return undefined;
+}
+
+/** The eight 16-bit groups of an IPv6 address (with an IPv4 tail or `::`), or undefined. */
+function ipv6Groups(ip: string): number[] | undefined {
+  let text = ip;
+  const v4Tail = text.match(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
+  if (v4Tail) {
+    const [a, b, c, d] = v4Tail.slice(1).map(Number);
+    text = text.slice(0, v4Tail.index) +
+      `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const parse = (part: string) =>
+    part === "" ? [] : part.split(":").map((group) => parseInt(group, 16));
+  const head = parse(halves[0]);
+  const tail = halves.length === 2 ? parse(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill(0), ...tail];
+  return groups.every((group) => Number.isInteger(group) && group >= 0 && group <= 0xffff)
+    ? groups
+    : undefined;
 }
