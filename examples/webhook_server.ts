@@ -3,8 +3,10 @@
  * the fetch handler, and sessions live in Deno KV so that every isolate can serve every session.
  *
  * ```sh
- * deno serve --allow-net --allow-env --port 8000 examples/webhook_server.ts
+ * ASYNCMCP_ALLOW_HOSTS=127.0.0.1 deno serve --allow-net --allow-env --host 127.0.0.1 --port 8000 examples/webhook_server.ts
  * ```
+ *
+ * With `DENO_KV_PATH` (a local database file) add `--allow-read --allow-write`.
  *
  * Environment:
  * - `WEBHOOK_SECRET`: signs every delivery (Standard Webhooks); clients verify with the same secret.
@@ -29,6 +31,15 @@ const server = new WebhookServer({
   addressPolicy: webhookUrlPolicy({ allowHosts }),
 });
 await server.start();
+
+// Shut down as the README describes (running calls get closeGraceMs, the rest are told to send
+// again, deliveries under way get closeTimeoutMs) rather than being cut off.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await server.close();
+    Deno.exit(0);
+  });
+}
 
 export default {
   fetch(request: Request): Promise<Response> | Response {
