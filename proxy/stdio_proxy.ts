@@ -6,7 +6,10 @@
  */
 
 import process from "node:process";
-import { StdioServerTransport, type Transport } from "../sdk.ts";
+// Not re-exported from sdk.ts: stdio is only for this front end, and needs no one else's imports.
+// @ts-types="@modelcontextprotocol/sdk/server/stdio"
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { Transport } from "../sdk.ts";
 import { consoleLogger, type Logger } from "../session/logger.ts";
 import { ProxySession } from "./proxy_session.ts";
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { Client, StdioClientTransport } from "../sdk.ts";
+// @ts-types="@modelcontextprotocol/sdk/client/stdio"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { Client } from "../sdk.ts";
 import { type BrokerContext, startSqsServer, textOf, withBroker } from "./_fixture.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
