@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { StreamableHttpProxy, type StreamableHttpProxyOptions } from "../proxy/http_proxy.ts";
 import { McpError, StreamableHTTPClientTransport } from "../sdk.ts";
+import type { ConnectableServer } from "../session/session_host.ts";
 import { SqsClientTransport } from "../transports/sqs_client_transport.ts";
 import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook_client_transport.ts";
 import { WebhookClientTransport } from "../transports/webhook_client_transport.ts";
@@ -8,13 +9,16 @@ import {
   type BrokerContext,
   connectOrClose,
   createTestClient,
+  createTestServer,
   eventually,
+  newProbe,
   recordingLogger,
   startSqsServer,
   textOf,
   withBroker,
 } from "./_fixture.ts";
 import { startHybridServer } from "./_streamable_http_webhook_fixture.ts";
+import { createTaskTestServer, newTaskContext, taskRunsToCompletion } from "./_task_fixture.ts";
 import {
   serveOnLoopback,
   sharedReceiver,
@@ -26,10 +30,15 @@ import {
 async function proxyToSqs(
   context: BrokerContext,
   options: Partial<StreamableHttpProxyOptions> = {},
+  createServer?: () => ConnectableServer,
 ) {
   const requests = await context.queue("proxy-requests");
   const replies = await context.queue("proxy-replies");
-  const { server } = await startSqsServer(context.sqs, requests.url);
+  const { server } = await startSqsServer(
+    context.sqs,
+    requests.url,
+    createServer ? { createServer } : {},
+  );
   context.cleanup(() => server.close());
   const proxy = new StreamableHttpProxy({
     backend: () =>
@@ -242,5 +251,49 @@ Deno.test("Proxy: sessions reach a StreamableHTTP+Webhook server, webhook tools 
     const report = await client.callTool({ name: "report", arguments: { topic: "relay" } });
     assert.equal(textOf(report), "report on relay");
     assert.equal(textOf(await client.callTool({ name: "ask_name", arguments: {} })), "hello Ada");
+  });
+});
+
+Deno.test("Proxy: cancellation reaches the tool behind SQS", async () => {
+  await withBroker(async (context) => {
+    const probe = newProbe();
+    const requests = await context.queue("proxy-requests");
+    const replies = await context.queue("proxy-replies");
+    const { server } = await startSqsServer(context.sqs, requests.url, {
+      createServer: () => createTestServer({ probe }),
+    });
+    context.cleanup(() => server.close());
+    const proxy = new StreamableHttpProxy({
+      backend: () =>
+        new SqsClientTransport({
+          sqs: context.sqs,
+          requestQueueUrl: requests.url,
+          responseQueueUrl: replies.url,
+          waitTimeSeconds: 1,
+          logger: recordingLogger(),
+        }),
+      logger: recordingLogger(),
+    });
+    const { url } = await serveOnLoopback(context.cleanup, proxy.fetch);
+    context.cleanup(() => proxy.close());
+    const client = await connectThroughProxy(context, new URL(`${url}/mcp`));
+    const controller = new AbortController();
+    const call = client.callTool({ name: "wait_for_cancel", arguments: { id: "p1" } }, undefined, {
+      signal: controller.signal,
+    });
+    await eventually(() => probe.started.includes("p1"));
+    controller.abort("changed my mind");
+    await assert.rejects(call);
+    await eventually(() => probe.aborted.includes("p1"));
+  });
+});
+
+Deno.test("Proxy: a task runs to its result through the proxy", async () => {
+  await withBroker(async (context) => {
+    const tasks = newTaskContext();
+    context.cleanup(() => tasks.done());
+    const { mcpUrl } = await proxyToSqs(context, {}, () => createTaskTestServer(tasks));
+    const client = await connectThroughProxy(context, mcpUrl);
+    await taskRunsToCompletion(client);
   });
 });
