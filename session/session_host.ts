@@ -54,6 +54,12 @@ export interface SessionOptions {
   /** Most sessions this process holds at once; a further `initialize` is refused with an error. @default {1000} */
   maxSessions?: number;
   /**
+   * Most requests of one session running or waiting for their answer to be delivered; a further
+   * request is refused with error -32000 (503 over HTTP), so that a client cannot pile up work
+   * behind a slow or dead return address. @default {256}
+   */
+  maxInFlightPerSession?: number;
+  /**
    * How long `close()` lets running requests finish before it hands their messages back to the
    * broker for another worker. @default {500}
    */
@@ -90,6 +96,7 @@ export interface SessionHostStatus {
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 const DEFAULT_MAX_SESSIONS = 1000;
+const DEFAULT_MAX_IN_FLIGHT_PER_SESSION = 256;
 const DEFAULT_CLOSE_GRACE_MS = 500;
 const RECENT_ANSWERS_PER_SESSION = 512;
 const RECENT_INITIALIZES = 4096;
@@ -160,6 +167,7 @@ export class SessionHost {
   #logger: Logger;
   #idleTimeoutMs: number;
   #maxSessions: number;
+  #maxInFlightPerSession: number;
   #closeGraceMs: number;
   #newSessionId: () => string;
   #sessions = new Map<string, HostedSession>();
@@ -186,6 +194,11 @@ export class SessionHost {
     this.#logger = options.logger ?? consoleLogger();
     this.#idleTimeoutMs = positive("idleTimeoutMs", options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
     this.#maxSessions = positive("maxSessions", options.maxSessions, DEFAULT_MAX_SESSIONS);
+    this.#maxInFlightPerSession = positive(
+      "maxInFlightPerSession",
+      options.maxInFlightPerSession,
+      DEFAULT_MAX_IN_FLIGHT_PER_SESSION,
+    );
     this.#closeGraceMs = nonNegative("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS);
     this.#newSessionId = options.newSessionId ?? newHexSessionId;
   }
@@ -333,6 +346,14 @@ export class SessionHost {
         this.#log("debug", "request.duplicate_in_flight", delivery, envelope);
         if (this.#options.inbox.acksOnReceipt) delivery.ack(record.id);
         else pending.deliveries.push(delivery);
+        return;
+      }
+      if (session.inFlight.size >= this.#maxInFlightPerSession) {
+        this.#sendError(session.record, id, {
+          code: JSONRPC_ERROR.SERVER_BUSY,
+          message: `Server busy: this session has ${this.#maxInFlightPerSession} requests ` +
+            "unanswered or undelivered; wait for their answers, then send it again",
+        }, delivery);
         return;
       }
       const request: InFlightRequest = { id, deliveries: [delivery] };

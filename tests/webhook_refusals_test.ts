@@ -313,3 +313,27 @@ Deno.test("Webhook server: requests before start() get 503 with Retry-After", as
     assert.equal(errorOf(answer.body).code, -32000);
   });
 });
+
+Deno.test("WebhookServer refuses requests beyond maxInFlightPerSession with 503 while the webhook is down", async () => {
+  await withCleanup(async (cleanup) => {
+    const { url } = await startWebhookServer(cleanup, {
+      maxInFlightPerSession: 3,
+      initialDelayMs: 5_000,
+      closeTimeoutMs: 100,
+    });
+    // Nothing listens here: answers wait in retries, and their requests stay in flight.
+    const deadHook = "http://127.0.0.1:9/webhook";
+    const init = await post(url, initialize(deadHook));
+    const sessionId = init.headers.get("x-session-id")!;
+    const headers = { ...json, "X-Session-ID": sessionId };
+    // The initialize counts too: its answer is still waiting for the webhook.
+    for (let id = 1; id <= 2; id++) {
+      const accepted = await post(url, { jsonrpc: "2.0", id, method: "ping" }, headers);
+      assert.equal(accepted.status, 200);
+    }
+    const refused = await post(url, { jsonrpc: "2.0", id: 3, method: "ping" }, headers);
+    assert.equal(refused.status, 503);
+    assert.equal(errorOf(refused.body).code, -32000);
+    assert.match(errorOf(refused.body).message, /3 requests unanswered or undelivered/);
+  });
+});
