@@ -294,7 +294,11 @@ export class SessionHost {
       return;
     }
     if (envelope.sessionId === undefined) {
-      this.#refuse(delivery, "message has no session id and is not an initialize request");
+      this.#refuse(
+        delivery,
+        "message has no session id (the X-Session-ID header, or the SessionId attribute on a queue) " +
+          "and is not an initialize request",
+      );
       return;
     }
     const live = this.#sessions.get(envelope.sessionId);
