@@ -161,6 +161,9 @@ export function createConformanceServer(): Server {
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: TOOLS }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const args = (request.params.arguments ?? {}) as Record<string, unknown>;
+    // Requests to the client go on the call's own stream, as the scenarios expect: a client
+    // need not have opened its GET stream yet.
+    const related = { relatedRequestId: extra.requestId };
     switch (request.params.name) {
       case "test_simple_text":
         return text("This is a simple text response for testing.");
@@ -226,7 +229,7 @@ export function createConformanceServer(): Server {
         const answer = await server.createMessage({
           messages: [{ role: "user", content: { type: "text", text: String(args.prompt) } }],
           maxTokens: 100,
-        });
+        }, related);
         const reply = answer.content.type === "text" ? answer.content.text : answer.content.type;
         return text(`LLM response: ${reply}`);
       }
@@ -241,7 +244,7 @@ export function createConformanceServer(): Server {
             },
             required: ["username", "email"],
           },
-        });
+        }, related);
         return text(
           `User response: action=${answer.action}, content=${JSON.stringify(answer.content ?? {})}`,
         );
@@ -263,7 +266,7 @@ export function createConformanceServer(): Server {
               verified: { type: "boolean", default: true },
             },
           },
-        });
+        }, related);
         return text(
           `Elicitation completed: action=${answer.action}, content=${
             JSON.stringify(answer.content ?? {})
@@ -308,6 +311,7 @@ export function createConformanceServer(): Server {
               },
             },
           } as Parameters<typeof server.elicitInput>[0],
+          related,
         );
         return text(
           `Elicitation completed: action=${answer.action}, content=${

@@ -7,6 +7,8 @@ import { SnsSqsServer } from "../transports/sns_sqs_server.ts";
 import { ensureSnsSqsTopology } from "../transports/sns_sqs_topology.ts";
 import { SqsClientTransport } from "../transports/sqs_client_transport.ts";
 import { SqsServer } from "../transports/sqs_server.ts";
+import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook_client_transport.ts";
+import { StreamableHttpWebhookServer } from "../transports/streamable_http_webhook_server.ts";
 import { WebhookClientTransport } from "../transports/webhook_client_transport.ts";
 import { WebhookServer } from "../transports/webhook_server.ts";
 import { type BrokerContext, withBroker } from "./_fixture.ts";
@@ -101,6 +103,26 @@ Deno.test("conformance: every active server scenario passes through the proxy to
     await conformanceThroughProxy(context, () =>
       new WebhookClientTransport({
         serverUrl: `${url}/mcp/request`,
+        receiver,
+        logger: silentLogger,
+      }));
+  });
+});
+
+Deno.test("conformance: every active server scenario passes through the proxy to a StreamableHTTP+Webhook server", async () => {
+  await withBroker(async (context) => {
+    const server = new StreamableHttpWebhookServer({
+      createServer: createConformanceServer,
+      webhookTools: ["test_tool_with_progress", "test_elicitation"],
+      addressPolicy: allowLoopback,
+      logger: silentLogger,
+    });
+    const { url } = await serveOnLoopback(context.cleanup, server.fetch);
+    context.cleanup(() => server.close());
+    const receiver = await sharedReceiver(context.cleanup);
+    await conformanceThroughProxy(context, () =>
+      new StreamableHttpWebhookClientTransport({
+        serverUrl: `${url}/mcp`,
         receiver,
         logger: silentLogger,
       }));
