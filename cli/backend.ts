@@ -14,6 +14,7 @@ import { SqsClientTransport } from "../transports/sqs_client_transport.ts";
 import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook_client_transport.ts";
 import { WebhookClientTransport } from "../transports/webhook_client_transport.ts";
 import { WebhookReceiver } from "../transports/webhook_receiver.ts";
+import { awsConfig } from "./aws_config.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** The back ends the proxy command knows. */
@@ -42,15 +43,6 @@ export interface Backend {
   /** What the back end talks to, for the start-up line. */
   describe: string;
   close(): Promise<void>;
-}
-
-/** AWS clients configured from the environment (`AWS_ENDPOINT_URL`, `AWS_REGION`, credentials). */
-function awsConfig() {
-  const endpoint = Deno.env.get("AWS_ENDPOINT_URL");
-  return {
-    region: Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1",
-    ...(endpoint ? { endpoint } : {}),
-  };
 }
 
 function required(value: string | undefined, flag: string, env: string): string {

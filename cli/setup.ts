@@ -8,6 +8,7 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { ensureQueue, ensureTopic, subscribeQueue } from "../transports/sns_sqs_topology.ts";
+import { awsConfig } from "./aws_config.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** What setup creates, by name. */
@@ -30,12 +31,8 @@ export async function setup(
   flags: SetupFlags,
   progress: (step: string, done?: boolean) => void,
 ): Promise<SetupResult> {
-  const config = {
-    region: Deno.env.get("AWS_REGION") ?? Deno.env.get("AWS_DEFAULT_REGION") ?? "us-east-1",
-    ...(Deno.env.get("AWS_ENDPOINT_URL") ? { endpoint: Deno.env.get("AWS_ENDPOINT_URL") } : {}),
-  };
-  const sqs = new SQSClient(config);
-  const sns = new SNSClient(config);
+  const sqs = new SQSClient(awsConfig());
+  const sns = new SNSClient(awsConfig());
   const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     progress(name);
     const result = await work();

@@ -11,7 +11,6 @@ import { JSONRPC_ERROR } from "../session/envelope.ts";
 import { consoleLogger, type Logger } from "../session/logger.ts";
 import { jsonRpcErrorResponse } from "../transports/http_message.ts";
 import {
-  type EndpointSession,
   StreamableHttpEndpoint,
   type StreamableHttpEndpointOptions,
 } from "../transports/streamable_http_endpoint.ts";
@@ -33,10 +32,6 @@ export interface StreamableHttpProxyOptions extends StreamableHttpEndpointOption
   corsOrigins?: readonly string[] | "*";
   /** The path of the MCP endpoint; `/health` answers next to it. @default {"/mcp"} */
   path?: string;
-}
-
-interface ProxiedSession extends EndpointSession {
-  proxy: ProxySession;
 }
 
 const EXPOSED_HEADERS = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate";
@@ -67,7 +62,7 @@ const ALLOWED_HEADERS =
  */
 export class StreamableHttpProxy {
   readonly #options: StreamableHttpProxyOptions;
-  readonly #endpoint: StreamableHttpEndpoint<ProxiedSession>;
+  readonly #endpoint: StreamableHttpEndpoint;
   readonly #logger: Logger;
   readonly #path: string;
   readonly #token?: Uint8Array;
@@ -85,17 +80,22 @@ export class StreamableHttpProxy {
       }
       this.#token = new TextEncoder().encode(options.bearerToken);
     }
-    this.#endpoint = new StreamableHttpEndpoint({ ...options, logger: this.#logger }, {
-      open: async (transport) => {
-        const proxy = new ProxySession(transport, await this.#options.backend(), {
-          requestTimeoutMs: this.#options.requestTimeoutMs,
-          relateToPending: !this.#options.enableJsonResponse,
-          logger: this.#logger,
-        });
-        await proxy.start();
-        return { proxy, close: () => proxy.close() };
-      },
-    });
+    this.#endpoint = new StreamableHttpEndpoint(
+      { ...options, logger: this.#logger },
+      (initialize) =>
+        Promise.resolve({
+          initialize,
+          open: async (transport) => {
+            const proxy = new ProxySession(transport, await this.#options.backend(), {
+              requestTimeoutMs: this.#options.requestTimeoutMs,
+              relateToPending: !this.#options.enableJsonResponse,
+              logger: this.#logger,
+            });
+            await proxy.start();
+            return { close: () => proxy.close() };
+          },
+        }),
+    );
   }
 
   /** How many front sessions (and so back-end sessions) are open. */

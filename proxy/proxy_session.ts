@@ -85,11 +85,6 @@ export class ProxySession {
     return this.#closed.promise;
   }
 
-  /** Requests waiting for the back end. */
-  get pendingCount(): number {
-    return this.#pending.size;
-  }
-
   /** Starts the back end, then the front end. */
   async start(): Promise<void> {
     await this.#back.start();

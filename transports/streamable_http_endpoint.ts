@@ -54,24 +54,24 @@ export interface EndpointSession {
   intercept?(request: Request, body: unknown): Promise<Response | undefined>;
 }
 
-/** How the endpoint's owner makes sessions. */
-export interface EndpointSessionFactory<S extends EndpointSession> {
-  /**
-   * Checks an `initialize` before any session exists: a response refuses it (and nothing is
-   * made); otherwise returns the message to go on with (for example without a secret).
-   */
-  admit?(initialize: JSONRPCMessage): Promise<Response | JSONRPCMessage>;
-  /** Connects what serves a new session to its SDK transport (not yet started). */
-  open(
-    transport: WebStandardStreamableHTTPServerTransport,
-    initialize: JSONRPCMessage,
-  ): Promise<S>;
+/** An `initialize` the endpoint's owner accepted, and how to serve the session it starts. */
+export interface EndpointAdmission {
+  /** The `initialize` to go on with (for example without the client's secret). */
+  initialize: JSONRPCMessage;
+  /** Connects what serves the new session to its SDK transport (not yet started). */
+  open(transport: WebStandardStreamableHTTPServerTransport): Promise<EndpointSession>;
 }
 
+/**
+ * Checks an `initialize` before any session exists: a response refuses it (and nothing is
+ * made); an admission says how to serve the session.
+ */
+export type EndpointAdmit = (initialize: JSONRPCMessage) => Promise<Response | EndpointAdmission>;
+
 /** One open session. */
-interface Entry<S> {
+interface Entry {
   transport: WebStandardStreamableHTTPServerTransport;
-  session: S;
+  session: EndpointSession;
   lastSeen: number;
 }
 
@@ -88,25 +88,27 @@ const HTTP_REFUSAL = -32000;
  * import { McpServer } from "@asyncmcp/asyncmcp/sdk";
  * import { StreamableHttpEndpoint } from "@asyncmcp/asyncmcp/streamable-http-webhook";
  *
- * const endpoint = new StreamableHttpEndpoint({}, {
- *   async open(transport) {
- *     const server = new McpServer({ name: "example", version: "1.0.0" });
- *     await server.connect(transport);
- *     return { close: () => server.close() };
- *   },
- * });
+ * const endpoint = new StreamableHttpEndpoint({}, (initialize) =>
+ *   Promise.resolve({
+ *     initialize,
+ *     async open(transport) {
+ *       const server = new McpServer({ name: "example", version: "1.0.0" });
+ *       await server.connect(transport);
+ *       return { close: () => server.close() };
+ *     },
+ *   }));
  * Deno.serve({ hostname: "127.0.0.1", port: 8000 }, endpoint.fetch);
  * ```
  */
-export class StreamableHttpEndpoint<S extends EndpointSession> {
+export class StreamableHttpEndpoint {
   readonly #options: StreamableHttpEndpointOptions;
-  readonly #factory: EndpointSessionFactory<S>;
+  readonly #admit: EndpointAdmit;
   readonly #guard: (request: Request) => Response | undefined;
   readonly #logger: Logger;
   readonly #maxBodyBytes: number;
   readonly #maxSessions: number;
   readonly #idleTimeoutMs: number;
-  readonly #sessions = new Map<string, Entry<S>>();
+  readonly #sessions = new Map<string, Entry>();
   /** Sessions being set up (their `initialize` is under way), counted against the limit. */
   #opening = 0;
   #sweeper?: ReturnType<typeof setInterval>;
@@ -117,9 +119,9 @@ export class StreamableHttpEndpoint<S extends EndpointSession> {
    *
    * @throws {RangeError} when a limit is not positive.
    */
-  constructor(options: StreamableHttpEndpointOptions, factory: EndpointSessionFactory<S>) {
+  constructor(options: StreamableHttpEndpointOptions, admit: EndpointAdmit) {
     this.#options = options;
-    this.#factory = factory;
+    this.#admit = admit;
     this.#logger = options.logger ?? consoleLogger();
     this.#guard = hostGuard(options);
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -142,11 +144,6 @@ export class StreamableHttpEndpoint<S extends EndpointSession> {
   /** How many sessions are open. */
   get sessionCount(): number {
     return this.#sessions.size;
-  }
-
-  /** The sessions open now. */
-  get sessions(): S[] {
-    return [...this.#sessions.values()].map((entry) => entry.session);
   }
 
   /**
@@ -241,7 +238,7 @@ export class StreamableHttpEndpoint<S extends EndpointSession> {
     }
     this.#opening++;
     try {
-      const admitted = this.#factory.admit ? await this.#factory.admit(body) : body;
+      const admitted = await this.#admit(body);
       if (admitted instanceof Response) return admitted;
       return await this.#open(request, admitted);
     } finally {
@@ -249,7 +246,7 @@ export class StreamableHttpEndpoint<S extends EndpointSession> {
     }
   }
 
-  async #open(request: Request, initialize: JSONRPCMessage): Promise<Response> {
+  async #open(request: Request, admission: EndpointAdmission): Promise<Response> {
     const { eventStore, enableJsonResponse, retryInterval } = this.#options;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
@@ -269,10 +266,12 @@ export class StreamableHttpEndpoint<S extends EndpointSession> {
         if (ended) void this.#end(ended);
       },
     });
-    const session = await this.#factory.open(transport, initialize);
+    const session = await admission.open(transport);
     // Named by the callbacks above, which run only once the transport handles initialize.
-    const entry: Entry<S> = { transport, session, lastSeen: Date.now() };
-    const response = await transport.handleRequest(request, { parsedBody: initialize });
+    const entry: Entry = { transport, session, lastSeen: Date.now() };
+    const response = await transport.handleRequest(request, {
+      parsedBody: admission.initialize,
+    });
     if (transport.sessionId === undefined) {
       // Refused before a session was made (406, 415, ...): nothing to keep.
       await session.close();
@@ -280,14 +279,14 @@ export class StreamableHttpEndpoint<S extends EndpointSession> {
     return response;
   }
 
-  #entry(request: Request): Entry<S> | undefined {
+  #entry(request: Request): Entry | undefined {
     const sessionId = request.headers.get(HEADER.STANDARD_SESSION_ID);
     const entry = sessionId === null ? undefined : this.#sessions.get(sessionId);
     if (entry) entry.lastSeen = Date.now();
     return entry;
   }
 
-  async #end(entry: Entry<S>): Promise<void> {
+  async #end(entry: Entry): Promise<void> {
     const sessionId = entry.transport.sessionId;
     if (sessionId === undefined || this.#sessions.get(sessionId) !== entry) return;
     this.#sessions.delete(sessionId);

@@ -26,8 +26,9 @@ export {
   UnknownEventError,
 } from "./memory_event_store.ts";
 export {
+  type EndpointAdmission,
+  type EndpointAdmit,
   type EndpointSession,
-  type EndpointSessionFactory,
   refuseHeaders,
   StreamableHttpEndpoint,
   type StreamableHttpEndpointOptions,

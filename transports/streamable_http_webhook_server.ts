@@ -10,11 +10,12 @@ import type { JSONRPCMessage, MessageExtraInfo } from "../sdk.ts";
 import type { AddressPolicy } from "../session/address_policy.ts";
 import { HEADER } from "../session/envelope_codec.ts";
 import { checkJsonRpc, JSONRPC_ERROR, requestIdOf } from "../session/envelope.ts";
-import { consoleLogger } from "../session/logger.ts";
+import { consoleLogger, type Logger } from "../session/logger.ts";
 import { readReturnAddress, takeReturnSecret } from "../session/return_address.ts";
 import type { ConnectableServer } from "../session/session_host.ts";
 import { jsonRpcErrorResponse } from "./http_message.ts";
 import {
+  type EndpointAdmission,
   type EndpointSession,
   refuseHeaders,
   StreamableHttpEndpoint,
@@ -23,8 +24,7 @@ import {
 import { webhookUrlPolicy } from "./webhook_address_policy.ts";
 import { WebhookCallRouter } from "./webhook_call_router.ts";
 import { WebhookOutbox, type WebhookOutboxOptions } from "./webhook_outbox.ts";
-import { WEBHOOK_RETURN_ADDRESS } from "./webhook_server.ts";
-import { WebhookSigningKey } from "./webhook_signature.ts";
+import { unusableSessionSecret, WEBHOOK_RETURN_ADDRESS } from "./webhook_server.ts";
 
 /** Options for {@linkcode StreamableHttpWebhookServer}. */
 export interface StreamableHttpWebhookServerOptions
@@ -45,12 +45,6 @@ export interface StreamableHttpWebhookServerOptions
   closeTimeoutMs?: number;
   /** Where events are logged. @default {consoleLogger()} */
   logger?: StreamableHttpEndpointOptions["logger"];
-}
-
-/** What serves one session: the MCP server behind the router that sends webhook calls' answers out. */
-interface HybridSession extends EndpointSession {
-  router: WebhookCallRouter;
-  webhookUrl?: string;
 }
 
 /**
@@ -78,9 +72,8 @@ export class StreamableHttpWebhookServer {
   readonly #outbox: WebhookOutbox;
   readonly #addressPolicy: AddressPolicy;
   readonly #webhookTools: ReadonlySet<string>;
-  readonly #endpoint: StreamableHttpEndpoint<HybridSession>;
-  /** The secret and webhook of the `initialize` being admitted, kept for `open`. */
-  readonly #admitted = new WeakMap<JSONRPCMessage, { webhookUrl?: string; secret?: string }>();
+  readonly #endpoint: StreamableHttpEndpoint;
+  readonly #logger: Logger;
 
   /**
    * Validates the options.
@@ -93,27 +86,11 @@ export class StreamableHttpWebhookServer {
     this.#outbox = new WebhookOutbox({ ...options, logger });
     this.#addressPolicy = options.addressPolicy ?? webhookUrlPolicy();
     this.#webhookTools = new Set(options.webhookTools ?? []);
-    this.#endpoint = new StreamableHttpEndpoint({ ...options, logger }, {
-      admit: (initialize) => this.#admit(initialize),
-      open: async (transport, initialize) => {
-        const { webhookUrl, secret } = this.#admitted.get(initialize) ?? {};
-        const router: WebhookCallRouter = new WebhookCallRouter(transport, {
-          webhookTools: this.#webhookTools,
-          hasWebhook: webhookUrl !== undefined,
-          logger,
-          deliver: (message) =>
-            this.#outbox.send(webhookUrl!, { message, sessionId: router.sessionId }, { secret }),
-        });
-        const server = await this.#options.createServer();
-        await server.connect(router);
-        return {
-          router,
-          webhookUrl,
-          close: () => server.close(),
-          intercept: (request, body) => this.#intercept(request, router, body),
-        };
-      },
-    });
+    this.#logger = logger;
+    this.#endpoint = new StreamableHttpEndpoint(
+      { ...options, logger },
+      (initialize) => this.#admit(initialize),
+    );
   }
 
   /** How many sessions are open. */
@@ -138,8 +115,11 @@ export class StreamableHttpWebhookServer {
     }
   }
 
-  /** Takes the webhook secret out of `initialize` and checks the webhook it names. */
-  async #admit(body: JSONRPCMessage): Promise<Response | JSONRPCMessage> {
+  /**
+   * Takes the webhook secret out of `initialize`, checks the webhook it names, and serves the
+   * session with the MCP server behind a router that sends webhook calls' answers out.
+   */
+  async #admit(body: JSONRPCMessage): Promise<Response | EndpointAdmission> {
     const { message, secret } = takeReturnSecret(body, WEBHOOK_RETURN_ADDRESS);
     const webhookUrl = readReturnAddress(message, WEBHOOK_RETURN_ADDRESS);
     if (webhookUrl !== undefined) {
@@ -151,21 +131,32 @@ export class StreamableHttpWebhookServer {
         }, requestIdOf(body) ?? null);
       }
     }
-    this.#admitted.set(message, { webhookUrl, secret });
-    return message;
+    return {
+      initialize: message,
+      open: async (transport): Promise<EndpointSession> => {
+        const router: WebhookCallRouter = new WebhookCallRouter(transport, {
+          webhookTools: this.#webhookTools,
+          hasWebhook: webhookUrl !== undefined,
+          logger: this.#logger,
+          deliver: (delivered) =>
+            this.#outbox.send(webhookUrl!, { message: delivered, sessionId: router.sessionId }, {
+              secret,
+            }),
+        });
+        const server = await this.#options.createServer();
+        await server.connect(router);
+        return {
+          close: () => server.close(),
+          intercept: (request, intercepted) => this.#intercept(request, router, intercepted),
+        };
+      },
+    };
   }
 
   /** Why `webhookUrl` (and its secret) cannot be used, or undefined when they can. */
   async #checkWebhook(webhookUrl: string, secret: string | undefined): Promise<string | undefined> {
-    if (secret !== undefined) {
-      try {
-        new WebhookSigningKey(secret);
-      } catch (error) {
-        return `Invalid params: _meta.${WEBHOOK_RETURN_ADDRESS.secret} is unusable: ${
-          (error as Error).message
-        }`;
-      }
-    }
+    const secretProblem = unusableSessionSecret(secret);
+    if (secretProblem) return secretProblem;
     const verdict = await this.#addressPolicy(webhookUrl);
     if (verdict === true) return undefined;
     return `Invalid params: _meta.${WEBHOOK_RETURN_ADDRESS.meta} ${webhookUrl} is refused${
@@ -182,7 +173,10 @@ export class StreamableHttpWebhookServer {
     router: WebhookCallRouter,
     body: unknown,
   ): Promise<Response | undefined> {
-    if (Array.isArray(body)) return undefined;
+    // Most POSTs are not webhook calls: look at the method before validating the whole message,
+    // which the SDK's transport does again for everything passed on.
+    const method = (body as { method?: unknown } | null)?.method;
+    if (method !== "tools/call" && method !== "tasks/result") return undefined;
     const parsed = checkJsonRpc(body);
     const id = parsed.ok ? requestIdOf(parsed.message) : undefined;
     if (!parsed.ok || id === undefined) return undefined;

@@ -20,6 +20,7 @@
  */
 
 export {
+  unusableSessionSecret,
   WEBHOOK_RETURN_ADDRESS,
   WebhookServer,
   type WebhookServerOptions,

@@ -186,16 +186,33 @@ function acknowledge(envelope: Envelope, sessionId: string | undefined): Respons
 function checkSessionSecret(envelope: Envelope): Response | undefined {
   if (methodOf(envelope.message) !== "initialize") return undefined;
   const { secret } = takeReturnSecret(envelope.message, WEBHOOK_RETURN_ADDRESS);
+  const problem = unusableSessionSecret(secret);
+  if (problem === undefined) return undefined;
+  return jsonRpcErrorResponse(400, {
+    code: JSONRPC_ERROR.INVALID_PARAMS,
+    message: problem,
+  }, "id" in envelope.message ? envelope.message.id : null);
+}
+
+/**
+ * Why a client's per-session secret (`_meta.webhookSecret`) cannot sign deliveries, or undefined
+ * when it can (or there is none): both webhook servers refuse such an `initialize` up front.
+ *
+ * @example
+ * ```ts
+ * import { unusableSessionSecret } from "@asyncmcp/asyncmcp/webhook";
+ *
+ * console.log(unusableSessionSecret("whsec_%%")); // "Invalid params: _meta.webhookSecret is unusable: ..."
+ * ```
+ */
+export function unusableSessionSecret(secret: string | undefined): string | undefined {
   if (secret === undefined) return undefined;
   try {
     new WebhookSigningKey(secret);
     return undefined;
   } catch (error) {
-    return jsonRpcErrorResponse(400, {
-      code: JSONRPC_ERROR.INVALID_PARAMS,
-      message: `Invalid params: _meta.${WEBHOOK_RETURN_ADDRESS.secret} is unusable: ${
-        (error as Error).message
-      }`,
-    }, "id" in envelope.message ? envelope.message.id : null);
+    return `Invalid params: _meta.${WEBHOOK_RETURN_ADDRESS.secret} is unusable: ${
+      (error as Error).message
+    }`;
   }
 }
