@@ -28,6 +28,8 @@ import {
 } from "./_fixture.ts";
 import { allowLoopback, type Cleanup, serveOnLoopback } from "./_webhook_fixture.ts";
 
+export { initializeRequest } from "./_webhook_fixture.ts";
+
 /** Tools answered by webhook through the server option (the rest answer on the HTTP stream). */
 export const WEBHOOK_TOOLS = ["progress", "ask_name", "wait_for_cancel", "work"];
 
@@ -85,20 +87,5 @@ export function mcpHeaders(sessionId?: string): Record<string, string> {
     ...(sessionId
       ? { "Mcp-Session-Id": sessionId, "MCP-Protocol-Version": LATEST_PROTOCOL_VERSION }
       : {}),
-  };
-}
-
-/** A raw `initialize`, with `_meta` fields (the webhook URL, a secret) when given. */
-export function initializeRequest(meta: Record<string, unknown> = {}) {
-  return {
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: {
-      protocolVersion: LATEST_PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: "raw", version: "1.0.0" },
-      _meta: meta,
-    },
   };
 }

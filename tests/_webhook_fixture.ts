@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Client } from "../sdk.ts";
+import { type Client, LATEST_PROTOCOL_VERSION } from "../sdk.ts";
 import {
   WebhookClientTransport,
   type WebhookClientTransportOptions,
@@ -94,4 +94,19 @@ export async function sharedReceiver(cleanup: Cleanup): Promise<WebhookReceiver>
   await receiver.listen();
   cleanup(() => receiver.close());
   return receiver;
+}
+
+/** A raw `initialize`, with `_meta` fields (the webhook URL, a secret) when given. */
+export function initializeRequest(meta: Record<string, unknown> = {}) {
+  return {
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: {
+      protocolVersion: LATEST_PROTOCOL_VERSION,
+      capabilities: {},
+      clientInfo: { name: "raw", version: "1.0.0" },
+      _meta: meta,
+    },
+  };
 }

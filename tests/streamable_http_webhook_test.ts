@@ -14,17 +14,21 @@ import {
   taskIsCancelled,
   taskRunsToCompletion,
 } from "./_task_fixture.ts";
-import { serveOnLoopback, withCleanup } from "./_webhook_fixture.ts";
+import { type Cleanup, serveOnLoopback, withCleanup } from "./_webhook_fixture.ts";
 
-/** Counts the deliveries that reach a receiver's handler, then passes them on. */
-function countingReceiver(receiver: WebhookReceiver) {
+/**
+ * A receiver served on loopback that records every delivery's body before handling it; returns
+ * the bodies seen and the receiver and webhook URL a client connects with.
+ */
+async function countingReceiver(cleanup: Cleanup) {
+  const receiver = new WebhookReceiver({ logger: recordingLogger() });
+  cleanup(() => receiver.close());
   const seen: string[] = [];
-  const fetch = async (request: Request) => {
-    const body = await request.clone().text();
-    seen.push(body);
+  const hook = await serveOnLoopback(cleanup, async (request) => {
+    seen.push(await request.clone().text());
     return await receiver.fetch(request);
-  };
-  return { seen, fetch };
+  });
+  return { seen, receiver, webhookUrl: `${hook.url}/webhook` };
 }
 
 Deno.test("StreamableHTTP+Webhook: the SDK Client initializes a session over the hybrid transport", async () => {
@@ -40,13 +44,10 @@ Deno.test("StreamableHTTP+Webhook: the SDK Client initializes a session over the
 Deno.test("StreamableHTTP+Webhook: a quick tool is answered on the HTTP stream, not by webhook", async () => {
   await withCleanup(async (cleanup) => {
     const { url } = await startHybridServer(cleanup);
-    const receiver = new WebhookReceiver({ logger: recordingLogger() });
-    const counting = countingReceiver(receiver);
-    const hook = await serveOnLoopback(cleanup, counting.fetch);
-    cleanup(() => receiver.close());
+    const counting = await countingReceiver(cleanup);
     const { client } = await connectHybridClient(cleanup, url, {
-      receiver,
-      webhookUrl: `${hook.url}/webhook`,
+      receiver: counting.receiver,
+      webhookUrl: counting.webhookUrl,
     });
     const result = await client.callTool({ name: "echo", arguments: { text: "quick" } });
     assert.equal(textOf(result), "quick");
@@ -57,13 +58,10 @@ Deno.test("StreamableHTTP+Webhook: a quick tool is answered on the HTTP stream, 
 Deno.test("StreamableHTTP+Webhook: a webhook tool's result arrives by webhook", async () => {
   await withCleanup(async (cleanup) => {
     const { url } = await startHybridServer(cleanup);
-    const receiver = new WebhookReceiver({ logger: recordingLogger() });
-    const counting = countingReceiver(receiver);
-    const hook = await serveOnLoopback(cleanup, counting.fetch);
-    cleanup(() => receiver.close());
+    const counting = await countingReceiver(cleanup);
     const { client } = await connectHybridClient(cleanup, url, {
-      receiver,
-      webhookUrl: `${hook.url}/webhook`,
+      receiver: counting.receiver,
+      webhookUrl: counting.webhookUrl,
     });
     const result = await client.callTool({ name: "report", arguments: { topic: "tides" } });
     assert.equal(textOf(result), "report on tides");
@@ -270,13 +268,10 @@ Deno.test("StreamableHTTP+Webhook: a task runs to its result, with its status pu
     const { url } = await startHybridServer(cleanup, {
       createServer: () => createTaskTestServer(tasks),
     });
-    const receiver = new WebhookReceiver({ logger: recordingLogger() });
-    const counting = countingReceiver(receiver);
-    const hook = await serveOnLoopback(cleanup, counting.fetch);
-    cleanup(() => receiver.close());
+    const counting = await countingReceiver(cleanup);
     const { client } = await connectHybridClient(cleanup, url, {
-      receiver,
-      webhookUrl: `${hook.url}/webhook`,
+      receiver: counting.receiver,
+      webhookUrl: counting.webhookUrl,
     });
     await taskRunsToCompletion(client);
     const methods = counting.seen.map((body) => JSON.parse(body).method);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { LATEST_PROTOCOL_VERSION } from "../sdk.ts";
 import { WebhookServer } from "../transports/webhook_server.ts";
 import { createTestServer, eventually, recordingLogger } from "./_fixture.ts";
 import {
   type Cleanup,
+  initializeRequest,
   serveOnLoopback,
   startWebhookServer,
   withCleanup,
@@ -12,17 +12,7 @@ import {
 const json = { "Content-Type": "application/json" };
 
 function initialize(webhookUrl?: string, extraMeta: Record<string, unknown> = {}) {
-  return {
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: {
-      protocolVersion: LATEST_PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: "raw", version: "1.0.0" },
-      _meta: { ...(webhookUrl ? { webhookUrl } : {}), ...extraMeta },
-    },
-  };
+  return initializeRequest({ ...(webhookUrl ? { webhookUrl } : {}), ...extraMeta });
 }
 
 async function post(
