@@ -22,10 +22,10 @@
  * @module
  */
 
-export * from "./transports/sqs.ts";
-export * from "./transports/sns_sqs.ts";
-export * from "./transports/webhook.ts";
-export * from "./transports/streamable_http_webhook.ts";
+export * from "./transports/sqs/mod.ts";
+export * from "./transports/sns_sqs/mod.ts";
+export * from "./transports/webhook/mod.ts";
+export * from "./transports/streamable_http_webhook/mod.ts";
 export * from "./proxy/mod.ts";
 export * from "./session/mod.ts";
 export { Client, McpServer } from "./sdk.ts";

@@ -36,18 +36,18 @@ import {
   ensureTopic,
   SnsSqsClientTransport,
   subscribeQueue,
-} from "../transports/sns_sqs.ts";
-import { SqsClientTransport } from "../transports/sqs.ts";
+} from "../transports/sns_sqs/mod.ts";
+import { SqsClientTransport } from "../transports/sqs/mod.ts";
 import {
   StreamableHttpWebhookClientTransport,
   StreamableHttpWebhookServer,
-} from "../transports/streamable_http_webhook.ts";
+} from "../transports/streamable_http_webhook/mod.ts";
 import {
   WebhookClientTransport,
   WebhookReceiver,
   WebhookServer,
   webhookUrlPolicy,
-} from "../transports/webhook.ts";
+} from "../transports/webhook/mod.ts";
 
 const SEQUENTIAL_CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 1000);
 const LOAD_CALLS = Number(Deno.env.get("BENCH_LOAD_CALLS") ?? 20_000);

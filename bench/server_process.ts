@@ -10,8 +10,8 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { createExampleServer } from "../examples/example_server.ts";
 import type { HostedServer } from "../session/hosted_server.ts";
-import { SnsSqsServer } from "../transports/sns_sqs.ts";
-import { SqsServer } from "../transports/sqs.ts";
+import { SnsSqsServer } from "../transports/sns_sqs/mod.ts";
+import { SqsServer } from "../transports/sqs/mod.ts";
 
 const [transport, endpoint, queueUrl, pollers] = Deno.args;
 const config = {

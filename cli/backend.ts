@@ -9,11 +9,11 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Transport } from "../sdk.ts";
 import type { Logger } from "../session/logger.ts";
-import { SnsSqsClientTransport } from "../transports/sns_sqs_client_transport.ts";
-import { SqsClientTransport } from "../transports/sqs_client_transport.ts";
-import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook_client_transport.ts";
-import { WebhookClientTransport } from "../transports/webhook_client_transport.ts";
-import { WebhookReceiver } from "../transports/webhook_receiver.ts";
+import { SnsSqsClientTransport } from "../transports/sns_sqs/sns_sqs_client_transport.ts";
+import { SqsClientTransport } from "../transports/sqs/sqs_client_transport.ts";
+import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook/streamable_http_webhook_client_transport.ts";
+import { WebhookClientTransport } from "../transports/webhook/webhook_client_transport.ts";
+import { WebhookReceiver } from "../transports/webhook/webhook_receiver.ts";
 import { awsConfig } from "./aws_config.ts";
 import { UsageError } from "./usage_error.ts";
 

@@ -7,7 +7,11 @@
 
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { ensureQueue, ensureTopic, subscribeQueue } from "../transports/sns_sqs_topology.ts";
+import {
+  ensureQueue,
+  ensureTopic,
+  subscribeQueue,
+} from "../transports/sns_sqs/sns_sqs_topology.ts";
 import { awsConfig } from "./aws_config.ts";
 import { UsageError } from "./usage_error.ts";
 

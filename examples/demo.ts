@@ -17,14 +17,18 @@ import {
   DELIVERY_META_KEY,
   StreamableHttpWebhookClientTransport,
   StreamableHttpWebhookServer,
-} from "../transports/streamable_http_webhook.ts";
+} from "../transports/streamable_http_webhook/mod.ts";
 import {
   ensureSnsSqsTopology,
   SnsSqsClientTransport,
   SnsSqsServer,
-} from "../transports/sns_sqs.ts";
-import { SqsClientTransport, SqsServer } from "../transports/sqs.ts";
-import { WebhookClientTransport, WebhookServer, webhookUrlPolicy } from "../transports/webhook.ts";
+} from "../transports/sns_sqs/mod.ts";
+import { SqsClientTransport, SqsServer } from "../transports/sqs/mod.ts";
+import {
+  WebhookClientTransport,
+  WebhookServer,
+  webhookUrlPolicy,
+} from "../transports/webhook/mod.ts";
 import { type Broker, startBroker } from "./embedded_broker.ts";
 import { createExampleServer } from "./example_server.ts";
 

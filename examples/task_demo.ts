@@ -21,8 +21,8 @@ import {
 import {
   StreamableHttpWebhookClientTransport,
   StreamableHttpWebhookServer,
-} from "../transports/streamable_http_webhook.ts";
-import { webhookUrlPolicy } from "../transports/webhook.ts";
+} from "../transports/streamable_http_webhook/mod.ts";
+import { webhookUrlPolicy } from "../transports/webhook/mod.ts";
 
 const taskStore = new InMemoryTaskStore();
 

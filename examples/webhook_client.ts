@@ -13,7 +13,7 @@
  */
 
 import { Client } from "../sdk.ts";
-import { WebhookClientTransport } from "../transports/webhook.ts";
+import { WebhookClientTransport } from "../transports/webhook/mod.ts";
 
 const serverUrl = Deno.args[0] ?? "http://127.0.0.1:8000/mcp/request";
 const secret = Deno.env.get("WEBHOOK_SECRET") || undefined;

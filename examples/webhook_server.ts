@@ -18,7 +18,7 @@
  */
 
 import { KvSessionStore } from "../session/kv_session_store.ts";
-import { WebhookServer, webhookUrlPolicy } from "../transports/webhook.ts";
+import { WebhookServer, webhookUrlPolicy } from "../transports/webhook/mod.ts";
 import { createExampleServer } from "./example_server.ts";
 
 const allowHosts = (Deno.env.get("ASYNCMCP_ALLOW_HOSTS") ?? "").split(",").filter(Boolean);

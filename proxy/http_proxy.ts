@@ -9,11 +9,11 @@
 import type { Transport } from "../sdk.ts";
 import { JSONRPC_ERROR } from "../session/envelope.ts";
 import { consoleLogger, type Logger } from "../session/logger.ts";
-import { jsonRpcErrorResponse } from "../transports/http_message.ts";
+import { jsonRpcErrorResponse } from "../transports/http/http_message.ts";
 import {
   StreamableHttpEndpoint,
   type StreamableHttpEndpointOptions,
-} from "../transports/streamable_http_endpoint.ts";
+} from "../transports/http/streamable_http_endpoint.ts";
 import { ProxySession } from "./proxy_session.ts";
 
 /** Options for {@linkcode StreamableHttpProxy}. */

@@ -18,5 +18,5 @@ export { StreamableHttpProxy, type StreamableHttpProxyOptions } from "./http_pro
 export { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
 export { serveStdio, type StdioProxyOptions } from "./stdio_proxy.ts";
 export type { LogFields, Logger, LogLevel } from "../session/logger.ts";
-export type { HostGuardOptions } from "../transports/host_guard.ts";
-export type { StreamableHttpEndpointOptions } from "../transports/streamable_http_endpoint.ts";
+export type { HostGuardOptions } from "../transports/http/host_guard.ts";
+export type { StreamableHttpEndpointOptions } from "../transports/http/streamable_http_endpoint.ts";

@@ -12,8 +12,8 @@ import { type Broker, startBroker } from "../examples/embedded_broker.ts";
 import { ElicitRequestSchema, type JSONRPCMessage, McpServer, type Transport } from "../sdk.ts";
 import { Client } from "../sdk.ts";
 import type { LogFields, Logger, LogLevel } from "../session/logger.ts";
-import { SqsClientTransport } from "../transports/sqs_client_transport.ts";
-import { SqsServer, type SqsServerOptions } from "../transports/sqs_server.ts";
+import { SqsClientTransport } from "../transports/sqs/sqs_client_transport.ts";
+import { SqsServer, type SqsServerOptions } from "../transports/sqs/sqs_server.ts";
 
 /** What a test gets from {@linkcode withBroker}. */
 export interface BrokerContext {

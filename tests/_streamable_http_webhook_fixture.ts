@@ -12,12 +12,12 @@ import type { Client } from "../sdk.ts";
 import {
   StreamableHttpWebhookClientTransport,
   type StreamableHttpWebhookClientTransportOptions,
-} from "../transports/streamable_http_webhook_client_transport.ts";
+} from "../transports/streamable_http_webhook/streamable_http_webhook_client_transport.ts";
 import {
   StreamableHttpWebhookServer,
   type StreamableHttpWebhookServerOptions,
-} from "../transports/streamable_http_webhook_server.ts";
-import { DELIVERY_META_KEY } from "../transports/webhook_call_router.ts";
+} from "../transports/streamable_http_webhook/streamable_http_webhook_server.ts";
+import { DELIVERY_META_KEY } from "../transports/streamable_http_webhook/webhook_call_router.ts";
 import {
   connectOrClose,
   createTestClient,

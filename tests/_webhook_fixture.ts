@@ -9,10 +9,10 @@ import { type Client, LATEST_PROTOCOL_VERSION } from "../sdk.ts";
 import {
   WebhookClientTransport,
   type WebhookClientTransportOptions,
-} from "../transports/webhook_client_transport.ts";
-import { webhookUrlPolicy } from "../transports/webhook_address_policy.ts";
-import { WebhookReceiver } from "../transports/webhook_receiver.ts";
-import { WebhookServer, type WebhookServerOptions } from "../transports/webhook_server.ts";
+} from "../transports/webhook/webhook_client_transport.ts";
+import { webhookUrlPolicy } from "../transports/webhook/webhook_address_policy.ts";
+import { WebhookReceiver } from "../transports/webhook/webhook_receiver.ts";
+import { WebhookServer, type WebhookServerOptions } from "../transports/webhook/webhook_server.ts";
 import {
   connectOrClose,
   createTestClient,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseArn, parseQueueUrl, sameAccountAndRegion } from "../transports/aws_address.ts";
+import { parseArn, parseQueueUrl, sameAccountAndRegion } from "../transports/aws/aws_address.ts";
 
 Deno.test("parseQueueUrl() reads account and region from an AWS queue URL", () => {
   assert.deepEqual(parseQueueUrl("https://sqs.eu-west-1.amazonaws.com/123456789012/jobs"), {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Batcher } from "../transports/batcher.ts";
+import { Batcher } from "../transports/aws/batcher.ts";
 
 function recorder(fail: (item: number) => Error | undefined = () => undefined) {
   const calls: number[][] = [];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../session/logger.ts";
-import { StreamableHttpWebhookServer } from "../transports/streamable_http_webhook_server.ts";
+import { StreamableHttpWebhookServer } from "../transports/streamable_http_webhook/streamable_http_webhook_server.ts";
 import { runConformance } from "./_mcp_conformance.ts";
 import { createConformanceServer } from "./_mcp_conformance_server.ts";
 import { serveOnLoopback, withCleanup } from "./_webhook_fixture.ts";

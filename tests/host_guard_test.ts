@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hostGuard } from "../transports/host_guard.ts";
+import { hostGuard } from "../transports/http/host_guard.ts";
 
 const request = (host: string, origin?: string) =>
   new Request(`http://${host}/mcp`, {

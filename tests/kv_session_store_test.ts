@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { KvSessionStore } from "../session/kv_session_store.ts";
 import type { SessionRecord } from "../session/session_store.ts";
-import { SqsServer } from "../transports/sqs.ts";
+import { SqsServer } from "../transports/sqs/mod.ts";
 import {
   connectSqsClient,
   createTestServer,

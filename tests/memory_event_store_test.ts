@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { JSONRPCMessage } from "../sdk.ts";
-import { MemoryEventStore, UnknownEventError } from "../transports/memory_event_store.ts";
+import { MemoryEventStore, UnknownEventError } from "../transports/http/memory_event_store.ts";
 
 const ping = (id: number): JSONRPCMessage => ({ jsonrpc: "2.0", id, method: "ping" });
 

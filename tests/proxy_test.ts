@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { StreamableHttpProxy, type StreamableHttpProxyOptions } from "../proxy/http_proxy.ts";
 import { McpError, StreamableHTTPClientTransport } from "../sdk.ts";
 import type { ConnectableServer } from "../session/session_host.ts";
-import { SqsClientTransport } from "../transports/sqs_client_transport.ts";
-import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook_client_transport.ts";
-import { WebhookClientTransport } from "../transports/webhook_client_transport.ts";
+import { SqsClientTransport } from "../transports/sqs/sqs_client_transport.ts";
+import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook/streamable_http_webhook_client_transport.ts";
+import { WebhookClientTransport } from "../transports/webhook/webhook_client_transport.ts";
 import {
   type BrokerContext,
   connectOrClose,

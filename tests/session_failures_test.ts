@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { MemorySessionStore, type SessionRecord } from "../session/session_store.ts";
-import { SqsInbox, SqsServer } from "../transports/sqs.ts";
+import { SqsInbox, SqsServer } from "../transports/sqs/mod.ts";
 import {
   connectSqsClient,
   createTestServer,

@@ -10,7 +10,7 @@ import {
   SnsSqsServer,
   type SnsSqsServerOptions,
   subscribeQueue,
-} from "../transports/sns_sqs.ts";
+} from "../transports/sns_sqs/mod.ts";
 import { behaviourSuite, type HarnessOptions, type TransportHarness } from "./_behaviour_suite.ts";
 import {
   type BrokerContext,

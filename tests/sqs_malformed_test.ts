@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import { McpError } from "../sdk.ts";
 import { BrokerError, MessageTooLargeError } from "../session/errors.ts";
-import { SqsClientTransport } from "../transports/sqs.ts";
+import { SqsClientTransport } from "../transports/sqs/mod.ts";
 import {
   connectSqsClient,
   createTestClient,

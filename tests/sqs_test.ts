@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import { BrokerError } from "../session/errors.ts";
-import { SqsServer, type SqsServerOptions } from "../transports/sqs.ts";
+import { SqsServer, type SqsServerOptions } from "../transports/sqs/mod.ts";
 import { behaviourSuite, type HarnessOptions, type TransportHarness } from "./_behaviour_suite.ts";
 import {
   type BrokerContext,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Client, InMemoryTransport, type JSONRPCMessage, McpServer } from "../sdk.ts";
-import { SqsClientTransport } from "../transports/sqs.ts";
+import { SqsClientTransport } from "../transports/sqs/mod.ts";
 import { startSqsServer, withBroker } from "./_fixture.ts";
 import {
   pythonAttributes,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { webhookUrlPolicy } from "../transports/webhook_address_policy.ts";
+import { webhookUrlPolicy } from "../transports/webhook/webhook_address_policy.ts";
 import {
   initializeRequest,
   mcpHeaders,

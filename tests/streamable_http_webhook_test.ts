@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DELIVERY_META_KEY } from "../transports/webhook_call_router.ts";
-import { WebhookReceiver } from "../transports/webhook_receiver.ts";
+import { DELIVERY_META_KEY } from "../transports/streamable_http_webhook/webhook_call_router.ts";
+import { WebhookReceiver } from "../transports/webhook/webhook_receiver.ts";
 import { eventually, newProbe, recordingLogger, textOf } from "./_fixture.ts";
 import {
   connectHybridClient,

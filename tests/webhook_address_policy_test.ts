@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkWebhookUrl, webhookUrlPolicy } from "../transports/webhook_address_policy.ts";
+import { checkWebhookUrl, webhookUrlPolicy } from "../transports/webhook/webhook_address_policy.ts";
 
 const publicResolver = () => Promise.resolve(["93.184.216.34"]);
 

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { McpError } from "../sdk.ts";
 import type { JSONRPCMessage } from "../sdk.ts";
 import { MemorySessionStore } from "../session/session_store.ts";
-import type { WebhookDeliveryFailure } from "../transports/webhook_outbox.ts";
-import { WebhookClientTransport } from "../transports/webhook_client_transport.ts";
-import { WebhookReceiver } from "../transports/webhook_receiver.ts";
-import { signDelivery, WebhookSigningKey } from "../transports/webhook_signature.ts";
+import type { WebhookDeliveryFailure } from "../transports/webhook/webhook_outbox.ts";
+import { WebhookClientTransport } from "../transports/webhook/webhook_client_transport.ts";
+import { WebhookReceiver } from "../transports/webhook/webhook_receiver.ts";
+import { signDelivery, WebhookSigningKey } from "../transports/webhook/webhook_signature.ts";
 import {
   createTestClient,
   createTestServer,

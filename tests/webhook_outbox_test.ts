@@ -6,8 +6,8 @@ import {
   type WebhookDeliveryFailure,
   WebhookOutbox,
   type WebhookOutboxOptions,
-} from "../transports/webhook_outbox.ts";
-import { WebhookSigningKey, WebhookVerifier } from "../transports/webhook_signature.ts";
+} from "../transports/webhook/webhook_outbox.ts";
+import { WebhookSigningKey, WebhookVerifier } from "../transports/webhook/webhook_signature.ts";
 
 interface Received {
   body: string;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { WebhookServer } from "../transports/webhook_server.ts";
+import { WebhookServer } from "../transports/webhook/webhook_server.ts";
 import { createTestServer, eventually, recordingLogger } from "./_fixture.ts";
 import {
   type Cleanup,

@@ -4,7 +4,7 @@ import {
   WebhookSigningKey,
   WebhookVerificationError,
   WebhookVerifier,
-} from "../transports/webhook_signature.ts";
+} from "../transports/webhook/webhook_signature.ts";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const BODY = '{"jsonrpc":"2.0","id":1,"result":{}}';

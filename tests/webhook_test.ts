@@ -1,7 +1,7 @@
 import { behaviourSuite, type HarnessOptions, type TransportHarness } from "./_behaviour_suite.ts";
 import type { BrokerContext } from "./_fixture.ts";
 import { connectWebhookClient, sharedReceiver, startWebhookServer } from "./_webhook_fixture.ts";
-import type { WebhookServerOptions } from "../transports/webhook_server.ts";
+import type { WebhookServerOptions } from "../transports/webhook/webhook_server.ts";
 
 async function setupWebhook(context: BrokerContext, options: HarnessOptions = {}) {
   const receiver = await sharedReceiver(context.cleanup);

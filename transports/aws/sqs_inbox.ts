@@ -1,0 +1,456 @@
+/**
+ * The SQS poll loop: long polls, hands messages over, keeps them hidden while they are handled,
+ * and deletes only what was handled.
+ *
+ * @module
+ */
+
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { type Incoming, JSONRPC_ERROR } from "../../session/envelope.ts";
+import { BrokerError } from "../../session/errors.ts";
+import type { DeliveryHandler, Inbox, InboxDelivery } from "../../session/inbox.ts";
+import { consoleLogger, type Logger } from "../../session/logger.ts";
+import { Batcher } from "./batcher.ts";
+import { decodeQueueMessage } from "./sns_envelope.ts";
+import { pause } from "../../session/pause.ts";
+
+/** Polling settings shared by every SQS-reading part (servers, client reply channels). */
+export interface SqsPollOptions {
+  /** Seconds a long poll waits for messages (0-20). @default {20} */
+  waitTimeSeconds?: number;
+  /** Most messages per poll (1-10). @default {10} */
+  maxMessages?: number;
+  /**
+   * Seconds a received message stays hidden from other consumers; extended while it is being
+   * handled. @default the queue's own `VisibilityTimeout` (30 when it cannot be read)
+   */
+  visibilityTimeoutSeconds?: number;
+  /** Long polls running at once on the queue. @default {1} */
+  pollers?: number;
+}
+
+/** Options for {@linkcode SqsInbox}. */
+export interface SqsInboxOptions extends SqsPollOptions {
+  /** The SQS client, with the credentials, region and endpoint to use. */
+  sqs: SQSClient;
+  /** The queue to read. */
+  queueUrl: string;
+  /**
+   * Turns a received message into an envelope.
+   * @default {decodeQueueMessage} (message attributes, with SNS envelopes unwrapped)
+   */
+  decode?: (message: Message) => Incoming;
+  /** Where events are logged. @default {consoleLogger()} */
+  logger?: Logger;
+  /** Called with each failed SQS call (the loop itself keeps going, with back-off). */
+  onerror?: (error: BrokerError) => void;
+}
+
+/** What {@linkcode SqsInbox.status} reports. */
+export interface SqsInboxStatus {
+  /** Whether the inbox is started and not closed. */
+  running: boolean;
+  /** Received messages not yet acknowledged, released or rejected. */
+  unsettled: number;
+}
+
+interface QueueFacts {
+  visibilityTimeoutSeconds: number;
+  hasRedrivePolicy: boolean;
+  fifo: boolean;
+}
+
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 20_000;
+const AUTH_BACKOFF_MS = 10_000;
+const SETTLE_ATTEMPTS = 3;
+
+/**
+ * Reads an SQS queue for a session host or a reply router. Deliveries stay hidden (their
+ * visibility is extended every third of the timeout) until settled: `ack` deletes (batched),
+ * `release` makes the message visible again at once, `reject` leaves it to the queue's redrive
+ * policy or deletes it when there is none.
+ *
+ * @example Read a queue
+ * ```ts ignore
+ * import { SQSClient } from "@aws-sdk/client-sqs";
+ * import { SqsInbox } from "@asyncmcp/asyncmcp/sqs";
+ *
+ * const inbox = new SqsInbox({ sqs: new SQSClient({}), queueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/q" });
+ * await inbox.start((deliveries) => {
+ *   for (const delivery of deliveries) delivery.ack();
+ * });
+ * await inbox.close();
+ * ```
+ */
+export class SqsInbox implements Inbox {
+  #options: SqsInboxOptions;
+  #logger: Logger;
+  #waitTimeSeconds: number;
+  #maxMessages: number;
+  #pollers: number;
+  #decode: (message: Message) => Incoming;
+  #facts: QueueFacts = { visibilityTimeoutSeconds: 30, hasRedrivePolicy: false, fifo: false };
+  #handler?: DeliveryHandler;
+  #abort = new AbortController();
+  #loops: Promise<void>[] = [];
+  #unsettled = new Set<SqsDelivery>();
+  #heartbeat?: ReturnType<typeof setInterval>;
+  #started = false;
+  #stopped?: Promise<void>;
+  #closed?: Promise<void>;
+  #deletes: Batcher<string>;
+  #visibility: Batcher<{ handle: string; seconds: number }>;
+
+  /** Validates the options; nothing is received until {@linkcode SqsInbox.start}. */
+  constructor(options: SqsInboxOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? consoleLogger();
+    this.#waitTimeSeconds = inRange("waitTimeSeconds", options.waitTimeSeconds ?? 20, 0, 20);
+    this.#maxMessages = inRange("maxMessages", options.maxMessages ?? 10, 1, 10);
+    this.#pollers = inRange("pollers", options.pollers ?? 1, 1, 100);
+    if (options.visibilityTimeoutSeconds !== undefined) {
+      inRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, 43_200);
+    }
+    this.#decode = options.decode ?? decodeQueueMessage;
+    const { sqs, queueUrl } = options;
+    // One call at a time: acknowledgements wait for nobody, so they may as well travel together.
+    this.#deletes = new Batcher({
+      maxItems: 10,
+      maxConcurrent: 1,
+      flushAfter: "macrotask",
+      run: (handles) =>
+        this.#batchCall(
+          "SQS DeleteMessageBatch",
+          handles,
+          (entries) =>
+            sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries })),
+        ),
+    });
+    this.#visibility = new Batcher({
+      maxItems: 10,
+      maxConcurrent: 2,
+      flushAfter: "macrotask",
+      run: (changes) =>
+        this.#batchCall(
+          "SQS ChangeMessageVisibilityBatch",
+          changes.map((change) => change.handle),
+          (entries) =>
+            sqs.send(
+              new ChangeMessageVisibilityBatchCommand({
+                QueueUrl: queueUrl,
+                Entries: entries.map((entry, index) => ({
+                  ...entry,
+                  VisibilityTimeout: changes[index].seconds,
+                })),
+              }),
+            ),
+        ),
+    });
+  }
+
+  /** True for FIFO queues, whose message groups wait while a message is in flight. */
+  get acksOnReceipt(): boolean {
+    return this.#facts.fifo;
+  }
+
+  /** Whether the inbox is polling, and how much it holds. */
+  get status(): SqsInboxStatus {
+    return { running: this.#started && !this.#closed, unsettled: this.#unsettled.size };
+  }
+
+  /** Reads the queue's settings once, then starts the poll loops. Throws when called twice. */
+  async start(handler: DeliveryHandler): Promise<void> {
+    if (this.#started) {
+      throw new Error("Cannot start SQS inbox as it is already started: call start() once");
+    }
+    if (this.#stopped) {
+      throw new Error("Cannot start SQS inbox as it is closed: create a new one");
+    }
+    this.#started = true;
+    this.#handler = handler;
+    this.#facts = await this.#readQueueFacts();
+    // close() may have run while the queue's settings were being read.
+    if (this.#stopped) return;
+    const everyMs = Math.max(1, this.#facts.visibilityTimeoutSeconds / 3) * 1000;
+    this.#heartbeat = setInterval(() => this.#extendVisibility(everyMs), everyMs);
+    for (let i = 0; i < this.#pollers; i++) this.#loops.push(this.#poll(this.#abort.signal));
+  }
+
+  /** Ends the long polls at once; received messages can still be settled. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      this.#abort.abort();
+      await Promise.all(this.#loops);
+    })();
+    return this.#stopped;
+  }
+
+  /** Stops polling, releases every unsettled message and flushes acknowledgements. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      await this.stop();
+      for (const delivery of [...this.#unsettled]) delivery.release();
+      clearInterval(this.#heartbeat);
+      await Promise.all([this.#deletes.idle(), this.#visibility.idle()]);
+    })();
+    return this.#closed;
+  }
+
+  async #poll(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const received = await this.#options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.#options.queueUrl,
+            MaxNumberOfMessages: this.#maxMessages,
+            WaitTimeSeconds: this.#waitTimeSeconds,
+            MessageAttributeNames: ["All"],
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+            VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
+          }),
+          { abortSignal: signal },
+        );
+        failures = 0;
+        if (signal.aborted) {
+          // Received just as we closed: hand them straight back.
+          for (const message of received.Messages ?? []) {
+            if (message.ReceiptHandle) {
+              this.#visibility.add({ handle: message.ReceiptHandle, seconds: 0 }).catch(() => {});
+            }
+          }
+          return;
+        }
+        const messages = received.Messages ?? [];
+        if (messages.length > 0) {
+          this.#deliver(messages);
+          // Let the handlers run to their first I/O before building the next poll request:
+          // a yield, not a wait, and it takes the poll's CPU off the answer's critical path.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        failures++;
+        const brokerError = BrokerError.from(error, {
+          operation: "SQS ReceiveMessage",
+          address: this.#options.queueUrl,
+        });
+        const waitMs = backoffMs(failures, brokerError);
+        this.#logger.log("error", "sqs.receive_failed", {
+          queueUrl: this.#options.queueUrl,
+          error: brokerError.message,
+          failures,
+          retryInMs: Math.round(waitMs),
+        });
+        this.#options.onerror?.(brokerError);
+        await pause(waitMs, signal);
+      }
+    }
+  }
+
+  #deliver(messages: Message[]): void {
+    const deliveries: InboxDelivery[] = [];
+    for (const message of messages) {
+      if (!message.ReceiptHandle) continue;
+      const delivery = new SqsDelivery(
+        message,
+        this.#safeDecode(message),
+        (settled, how, delaySeconds) => this.#settle(settled, how, delaySeconds),
+      );
+      this.#unsettled.add(delivery);
+      deliveries.push(delivery);
+    }
+    try {
+      this.#handler!(deliveries);
+    } catch (error) {
+      // A handler must not throw; if it does, the messages return to the queue for another try.
+      this.#logger.log("error", "sqs.handler_threw", { error: String(error) });
+      for (const delivery of deliveries) delivery.release();
+    }
+  }
+
+  #safeDecode(message: Message): Incoming {
+    try {
+      return this.#decode(message);
+    } catch (error) {
+      // A throwing custom decoder must not strand the rest of the batch unsettled.
+      return {
+        ok: false,
+        invalid: {
+          error: {
+            code: JSONRPC_ERROR.PARSE_ERROR,
+            message: `Parse error: the message could not be decoded (${String(error)})`,
+          },
+          id: null,
+        },
+      };
+    }
+  }
+
+  #settle(delivery: SqsDelivery, how: Settlement, delaySeconds = 0): void {
+    this.#unsettled.delete(delivery);
+    const handle = delivery.receiptHandle;
+    const onError = (error: Error) => this.#reportSettleFailure(delivery, how, error);
+    if (how === "ack" || (how === "reject" && !this.#facts.hasRedrivePolicy)) {
+      this.#deletes.add(handle).catch(onError);
+    } else if (how === "release") {
+      const seconds = Math.max(0, Math.min(43_200, Math.round(delaySeconds)));
+      this.#visibility.add({ handle, seconds }).catch(onError);
+    }
+    // A rejected message on a queue with a redrive policy is left alone: it reappears after its
+    // visibility timeout and the policy moves it to the dead-letter queue after maxReceiveCount.
+  }
+
+  #extendVisibility(everyMs: number): void {
+    const seconds = this.#options.visibilityTimeoutSeconds ?? this.#facts.visibilityTimeoutSeconds;
+    const now = Date.now();
+    for (const delivery of this.#unsettled) {
+      if (now - delivery.hiddenSince < everyMs * 0.9) continue;
+      delivery.hiddenSince = now;
+      this.#visibility.add({ handle: delivery.receiptHandle, seconds }).catch((error) =>
+        this.#reportSettleFailure(delivery, "extend", error)
+      );
+    }
+  }
+
+  #reportSettleFailure(delivery: SqsDelivery, action: string, error: Error): void {
+    this.#logger.log("error", "sqs.settle_failed", {
+      queueUrl: this.#options.queueUrl,
+      messageId: delivery.messageId,
+      action,
+      error: error.message,
+    });
+    if (error instanceof BrokerError) this.#options.onerror?.(error);
+  }
+
+  async #batchCall(
+    operation: string,
+    handles: string[],
+    call: (
+      entries: Array<{ Id: string; ReceiptHandle: string }>,
+    ) => Promise<{ Failed?: Array<{ Id?: string; Code?: string; Message?: string }> }>,
+  ): Promise<Array<Error | undefined>> {
+    const entries = handles.map((handle, index) => ({ Id: String(index), ReceiptHandle: handle }));
+    const address = this.#options.queueUrl;
+    let result;
+    for (let attempt = 1;; attempt++) {
+      try {
+        result = await call(entries);
+        break;
+      } catch (error) {
+        const failure = BrokerError.from(error, { operation, address });
+        // A lost acknowledgement means the message runs again elsewhere: worth a few retries.
+        if (!failure.retryable || attempt >= SETTLE_ATTEMPTS) throw failure;
+        await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt, failure)));
+      }
+    }
+    return BrokerError.perEntry(handles.length, result.Failed, { operation, address });
+  }
+
+  async #readQueueFacts(): Promise<QueueFacts> {
+    const fifo = this.#options.queueUrl.endsWith(".fifo");
+    try {
+      const { Attributes = {} } = await this.#options.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: this.#options.queueUrl,
+          AttributeNames: ["VisibilityTimeout", "RedrivePolicy", "FifoQueue"],
+        }),
+      );
+      return {
+        visibilityTimeoutSeconds: this.#options.visibilityTimeoutSeconds ??
+          (Number(Attributes.VisibilityTimeout) || 30),
+        hasRedrivePolicy: Boolean(Attributes.RedrivePolicy),
+        fifo: Attributes.FifoQueue === "true" || fifo,
+      };
+    } catch (error) {
+      const brokerError = BrokerError.from(error, {
+        operation: "SQS GetQueueAttributes",
+        address: this.#options.queueUrl,
+      });
+      if (
+        brokerError.code === "AWS.SimpleQueueService.NonExistentQueue" ||
+        brokerError.code === "QueueDoesNotExist"
+      ) {
+        throw brokerError;
+      }
+      // Without permission to read attributes, assume the defaults and keep going.
+      this.#logger.log("warn", "sqs.queue_attributes_unreadable", {
+        queueUrl: this.#options.queueUrl,
+        error: brokerError.message,
+      });
+      return {
+        visibilityTimeoutSeconds: this.#options.visibilityTimeoutSeconds ?? 30,
+        hasRedrivePolicy: false,
+        fifo,
+      };
+    }
+  }
+}
+
+type Settlement = "ack" | "release" | "reject";
+type OnSettle = (delivery: SqsDelivery, how: Settlement, delaySeconds?: number) => void;
+
+/** One received SQS message; settles at most once. */
+class SqsDelivery implements InboxDelivery {
+  readonly incoming: Incoming;
+  readonly messageId: string;
+  readonly receiveCount: number;
+  readonly receiptHandle: string;
+  readonly sentAt?: number;
+  hiddenSince: number = Date.now();
+  #onSettle: OnSettle;
+  #settled = false;
+
+  constructor(message: Message, incoming: Incoming, onSettle: OnSettle) {
+    this.#onSettle = onSettle;
+    this.incoming = incoming;
+    this.messageId = message.MessageId ?? "";
+    this.receiptHandle = message.ReceiptHandle!;
+    this.receiveCount = Number(message.Attributes?.ApproximateReceiveCount) || 1;
+    const sentAt = Number(message.Attributes?.SentTimestamp);
+    if (Number.isFinite(sentAt) && sentAt > 0) this.sentAt = sentAt;
+  }
+
+  ack(): void {
+    this.#settle("ack");
+  }
+
+  release(delaySeconds?: number): void {
+    this.#settle("release", delaySeconds);
+  }
+
+  reject(): void {
+    this.#settle("reject");
+  }
+
+  #settle(how: Settlement, delaySeconds?: number): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#onSettle(this, how, delaySeconds);
+  }
+}
+
+function backoffMs(failures: number, error: BrokerError): number {
+  const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
+  const base = error.status === 401 || error.status === 403
+    ? Math.max(AUTH_BACKOFF_MS, exponential)
+    : exponential;
+  return base / 2 + Math.random() * base / 2;
+}
+
+function inRange(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `Cannot create SQS inbox as '${name}' must be an integer from ${min} to ${max}: current value is ${value}`,
+    );
+  }
+  return value;
+}
