@@ -186,3 +186,38 @@ export class MessageRefusedError extends Error {
     this.status = status;
   }
 }
+
+/**
+ * An outbox gave up on a message after its own retries (a webhook that kept failing). `permanent`
+ * says whether the address refused it for good (trying again cannot help) or the failure may
+ * pass; `deliveryId` is the id it travelled with, for sending it again without a duplicate.
+ *
+ * @example
+ * ```ts
+ * import { DeliveryFailedError } from "@asyncmcp/asyncmcp/session";
+ *
+ * const error = new DeliveryFailedError("Cannot deliver message: receiver unreachable", {
+ *   permanent: false,
+ *   deliveryId: "msg_1",
+ * });
+ * console.log(error.permanent); // false
+ * ```
+ */
+export class DeliveryFailedError extends Error {
+  /** True when the address refused the message for good. */
+  readonly permanent: boolean;
+  /** The id the message travelled with, when the outbox gives messages ids. */
+  readonly deliveryId?: string;
+
+  /** Describes a message that could not be delivered. */
+  constructor(
+    message: string,
+    details: { permanent: boolean; deliveryId?: string },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "DeliveryFailedError";
+    this.permanent = details.permanent;
+    this.deliveryId = details.deliveryId;
+  }
+}

@@ -4,7 +4,12 @@
  * @module
  */
 
-import { SessionHost, type SessionHostOptions, type SessionHostStatus } from "./session_host.ts";
+import {
+  type SessionEnder,
+  SessionHost,
+  type SessionHostOptions,
+  type SessionHostStatus,
+} from "./session_host.ts";
 
 /**
  * A server-side transport: a {@linkcode SessionHost} with the inbox, outbox and address policy its
@@ -40,11 +45,12 @@ export class HostedServer {
   }
 
   /**
-   * Ends a session as if its client had asked: closes its MCP server and forgets it here and in
-   * the store. Resolves false when there is no such session (or `clientId` is not its client).
+   * Ends a session: closes its MCP server and forgets it here and in the store. With `from` (a
+   * client's own request) a session bound to a client id ends only for that client. Resolves
+   * false when there is no such session, or it is not theirs.
    */
-  endSession(sessionId: string, clientId?: string): Promise<boolean> {
-    return this.#host.endSession(sessionId, clientId);
+  endSession(sessionId: string, from?: SessionEnder): Promise<boolean> {
+    return this.#host.endSession(sessionId, from);
   }
 
   /**

@@ -45,6 +45,7 @@ export {
 export {
   BrokerError,
   type BrokerErrorDetails,
+  DeliveryFailedError,
   MessageRefusedError,
   MessageTooLargeError,
   TransportClosedError,
@@ -72,6 +73,7 @@ export { type SessionSend, SessionTransport } from "./session_transport.ts";
 export {
   type ConnectableServer,
   newHexSessionId,
+  type SessionEnder,
   SessionHost,
   type SessionHostOptions,
   type SessionHostStatus,

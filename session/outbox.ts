@@ -13,6 +13,12 @@ export interface SendOptions {
    * that sign what they deliver; others ignore it.
    */
   secret?: string;
+  /**
+   * The id this message was first sent with, when it is sent again (a result kept after its
+   * delivery failed), so that a receiver can drop it if the first send did arrive; outboxes
+   * that give messages ids (webhook deliveries) reuse it, others ignore it.
+   */
+  deliveryId?: string;
 }
 
 /**

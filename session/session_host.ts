@@ -5,39 +5,27 @@
  * @module
  */
 
-import {
-  type JSONRPCMessage,
-  type RequestId,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  type Transport,
-  type TransportSendOptions,
-} from "../sdk.ts";
+import { type RequestId, SUPPORTED_PROTOCOL_VERSIONS } from "../sdk.ts";
 import type { AddressPolicy } from "./address_policy.ts";
 import {
   type Envelope,
   errorResponse,
   type InvalidEnvelope,
-  isResponse,
   JSONRPC_ERROR,
   type JsonRpcErrorObject,
   methodOf,
   requestIdOf,
 } from "./envelope.ts";
-import { BrokerError, MessageTooLargeError, TransportClosedError } from "./errors.ts";
 import type { Inbox, InboxDelivery } from "./inbox.ts";
 import { consoleLogger, describeError, type Logger } from "./logger.ts";
 import type { Outbox } from "./outbox.ts";
+import { releaseDelaySeconds, requestKey } from "./request_ledger.ts";
 import { readReturnAddress, type ReturnAddressKey, takeReturnSecret } from "./return_address.ts";
+import { envelopeFor, ReturnPath } from "./return_path.ts";
+import { type ConnectableServer, type HostedSession, SessionRegistry } from "./session_registry.ts";
 import { MemorySessionStore, type SessionRecord, type SessionStore } from "./session_store.ts";
-import { SessionTransport } from "./session_transport.ts";
 
-/** What `createServer` must return: an SDK `McpServer` or `Server`, or anything with their `connect`/`close`. */
-export interface ConnectableServer {
-  /** Attaches the server to a transport and starts it. */
-  connect(transport: Transport): Promise<void>;
-  /** Stops the server and closes its transport. */
-  close(): Promise<void>;
-}
+export type { ConnectableServer } from "./session_registry.ts";
 
 /** Options shared by every server-side transport (`SqsServer`, `SnsSqsServer`, ...). */
 export interface SessionOptions {
@@ -51,6 +39,12 @@ export interface SessionOptions {
   store?: SessionStore;
   /** A session with no message for this long is ended. @default {1_800_000} (30 minutes) */
   idleTimeoutMs?: number;
+  /**
+   * A request the MCP server has not answered after this long is answered with error -32603 and
+   * cancelled, so that nothing is held forever (a long job belongs in a task, which answers at
+   * once). @default {1_800_000} (30 minutes)
+   */
+  requestTimeoutMs?: number;
   /** Most sessions this process holds at once; a further `initialize` is refused with an error. @default {1000} */
   maxSessions?: number;
   /**
@@ -64,7 +58,10 @@ export interface SessionOptions {
    * broker for another worker. @default {500}
    */
   closeGraceMs?: number;
-  /** Chooses session ids. Must return at least 122 random bits in visible ASCII. @default 32 hex digits */
+  /**
+   * Chooses session ids. Must return at least 122 random bits in visible ASCII (0x21-0x7E), at
+   * most 128 characters. @default 32 hex digits
+   */
   newSessionId?: () => string;
   /** Where events are logged. @default {consoleLogger()} (level `warn`) */
   logger?: Logger;
@@ -94,17 +91,21 @@ export interface SessionHostStatus {
   inFlightRequests: number;
 }
 
+/** Who asks to end a session: a session bound to a client id ends only for that client. */
+export interface SessionEnder {
+  /** The client id the request carried, if any. */
+  clientId?: string;
+}
+
 const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30 * 60 * 1000;
 const DEFAULT_MAX_SESSIONS = 1000;
 const DEFAULT_MAX_IN_FLIGHT_PER_SESSION = 256;
 const DEFAULT_CLOSE_GRACE_MS = 500;
-const RECENT_ANSWERS_PER_SESSION = 512;
-const RECENT_INITIALIZES = 4096;
-const REPLAY_TIMEOUT_MS = 10_000;
-/** Sends of one answer before the request is handed back to the broker. */
-const SEND_ATTEMPTS = 3;
-/** Longest wait before a request whose answer could not be sent is offered again, in seconds. */
-const MAX_RELEASE_DELAY_SECONDS = 60;
+/** Receives of a message whose handling keeps failing before it is left to the redrive policy. */
+const MAX_FAILED_RECEIVES = 10;
+/** The longest session id this host reads: anything longer cannot be one it made. */
+const MAX_SESSION_ID_LENGTH = 128;
 
 /**
  * Creates a session id: a random UUID's 122 bits as 32 lowercase hex digits, like the Python peer.
@@ -118,28 +119,6 @@ const MAX_RELEASE_DELAY_SECONDS = 60;
  */
 export function newHexSessionId(): string {
   return crypto.randomUUID().replaceAll("-", "");
-}
-
-interface InFlightRequest {
-  /** The request's JSON-RPC id. */
-  id: RequestId;
-  /** The deliveries that carried it (a redelivery adds one); settled once it is answered. */
-  deliveries: InboxDelivery[];
-}
-
-interface HostedSession {
-  record: SessionRecord;
-  transport: SessionTransport;
-  server: ConnectableServer;
-  /** Requests being handled, by request key. */
-  inFlight: Map<string, InFlightRequest>;
-  /** Keys of requests already answered, oldest first. */
-  answered: Set<string>;
-  lastActive: number;
-  /** The request key of the `initialize` this session still has to answer, if any. */
-  pendingInitializeKey?: string;
-  /** Completes when a replayed `initialize` (rebuilding the session here) has been answered. */
-  replay?: { key: string; done: () => void };
 }
 
 /**
@@ -163,36 +142,33 @@ interface HostedSession {
  */
 export class SessionHost {
   #options: SessionHostOptions;
-  #store: SessionStore;
   #logger: Logger;
   #idleTimeoutMs: number;
+  #requestTimeoutMs: number;
   #maxSessions: number;
   #maxInFlightPerSession: number;
   #closeGraceMs: number;
   #newSessionId: () => string;
-  #sessions = new Map<string, HostedSession>();
-  /** Sessions being rebuilt from the store, by id. */
-  #loading = new Map<string, Promise<HostedSession | undefined>>();
-  /** Broker message ids of recent `initialize` messages → the id of the session each created. */
-  #recentInitializes = new Map<string, Promise<string | undefined>>();
-  /** Sessions being created; counted against `maxSessions`. */
-  #creating = 0;
+  #sessions: SessionRegistry;
+  #returns: ReturnPath;
   /** Work that close() must wait for: sessions being opened, answers being sent. */
   #pending = new Set<Promise<unknown>>();
   #inFlightCount = 0;
   #drained?: () => void;
   #started = false;
   #closed = false;
-  /** False once closing has handed unfinished work back: late answers are then dropped. */
-  #answering = true;
   #sweeper?: ReturnType<typeof setInterval>;
 
   /** Validates the options; nothing starts until {@linkcode SessionHost.start}. */
   constructor(options: SessionHostOptions) {
     this.#options = options;
-    this.#store = options.store ?? new MemorySessionStore();
     this.#logger = options.logger ?? consoleLogger();
     this.#idleTimeoutMs = positive("idleTimeoutMs", options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
+    this.#requestTimeoutMs = positive(
+      "requestTimeoutMs",
+      options.requestTimeoutMs,
+      DEFAULT_REQUEST_TIMEOUT_MS,
+    );
     this.#maxSessions = positive("maxSessions", options.maxSessions, DEFAULT_MAX_SESSIONS);
     this.#maxInFlightPerSession = positive(
       "maxInFlightPerSession",
@@ -201,6 +177,34 @@ export class SessionHost {
     );
     this.#closeGraceMs = nonNegative("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS);
     this.#newSessionId = options.newSessionId ?? newHexSessionId;
+    this.#returns = new ReturnPath({
+      outbox: options.outbox,
+      redeliverable: !options.inbox.acksOnReceipt,
+      save: (record) => this.#sessions.save(record),
+      end: (session) =>
+        this.#track(this.#sessions.end(session.record.id, () => true)).catch((error) =>
+          this.#reportStoreFailure(session.record.id, error)
+        ),
+      track: (work) => this.#track(work),
+      onerror: (error) => this.#options.onerror?.(error),
+      logger: this.#logger,
+    });
+    this.#sessions = new SessionRegistry({
+      createServer: options.createServer,
+      store: options.store ?? new MemorySessionStore(),
+      idleTimeoutMs: this.#idleTimeoutMs,
+      logger: this.#logger,
+      send: (session, message, sendOptions) => this.#returns.send(session, message, sendOptions),
+      countRequests: (delta) => {
+        this.#inFlightCount += delta;
+        if (this.#inFlightCount === 0) this.#drained?.();
+      },
+      onServerClosed: (session) => {
+        for (const key of session.requests.keys()) session.requests.release(key);
+        this.#returns.forget(session.record.id);
+      },
+      onStoreFailure: (sessionId, error) => this.#reportStoreFailure(sessionId, error),
+    });
   }
 
   /** What the host holds right now. */
@@ -225,8 +229,11 @@ export class SessionHost {
       for (const delivery of deliveries) this.#accept(delivery);
     });
     if (this.#closed) return;
-    const sweepEveryMs = Math.min(Math.max(this.#idleTimeoutMs / 4, 10), 60_000);
-    this.#sweeper = setInterval(() => this.#sweepIdle(), sweepEveryMs);
+    const sweepEveryMs = Math.min(
+      Math.max(Math.min(this.#idleTimeoutMs, this.#requestTimeoutMs) / 4, 10),
+      60_000,
+    );
+    this.#sweeper = setInterval(() => this.#sweep(), sweepEveryMs);
     // Housekeeping alone must not keep a process alive: `deno serve` exits on SIGINT/SIGTERM
     // only once nothing else holds the event loop.
     Deno.unrefTimer(this.#sweeper);
@@ -253,31 +260,25 @@ export class SessionHost {
     }
     // From here on answers are dropped: what is unfinished goes back to the broker, and an answer
     // sent after that would make the client see two.
-    this.#answering = false;
+    this.#returns.answering = false;
     await this.#settlePending();
-    const sessions = [...this.#sessions.values()];
-    await this.#answerUnredeliverable(sessions);
+    await this.#returns.answerUnredeliverable(this.#sessions.all());
     await inbox.close();
-    this.#sessions.clear();
-    await Promise.allSettled(sessions.map((session) => this.#closeSession(session)));
+    await this.#sessions.close();
     await outbox.close();
   }
 
   /**
-   * Ends a session at its client's request (an HTTP DELETE): closes its MCP server and forgets it
-   * here and in the store. Resolves false when there is no such session, or when `clientId` is
-   * given and is not the session's client.
+   * Ends a session: closes its MCP server and forgets it here and in the store. With `from` (a
+   * client's own request, such as an HTTP DELETE) a session bound to a client id ends only when
+   * `from` carries that id. Resolves false when there is no such session, or it is not theirs.
    */
-  async endSession(sessionId: string, clientId?: string): Promise<boolean> {
-    const session = this.#sessions.get(sessionId);
-    const record = session?.record ?? await this.#store.get(sessionId);
-    if (!record) return false;
-    if (clientId && record.clientId && clientId !== record.clientId) return false;
-    if (session && this.#sessions.get(sessionId) === session) this.#sessions.delete(sessionId);
-    await this.#store.delete(sessionId);
-    if (session) await this.#closeSession(session);
-    this.#logger.log("info", "session.ended", { sessionId, clientId: record.clientId });
-    return true;
+  endSession(sessionId: string, from?: SessionEnder): Promise<boolean> {
+    if (!plausibleSessionId(sessionId)) return Promise.resolve(false);
+    return this.#sessions.end(
+      sessionId,
+      (record) => from === undefined || clientMatches(record, from.clientId),
+    );
   }
 
   #accept(delivery: InboxDelivery): void {
@@ -301,23 +302,39 @@ export class SessionHost {
       );
       return;
     }
-    const live = this.#sessions.get(envelope.sessionId);
+    this.#withSession(delivery, envelope.sessionId, (session) => {
+      if (session) this.#route(session, delivery, envelope);
+      else this.#refuse(delivery, "unknown or expired session", {}, SESSION_NOT_FOUND);
+    });
+  }
+
+  /** Finds the session (here, or rebuilt from the store) and hands it to `then`. */
+  #withSession(
+    delivery: InboxDelivery,
+    sessionId: string,
+    then: (session: HostedSession | undefined) => void,
+  ): void {
+    const live = this.#sessions.get(sessionId);
     if (live) {
-      this.#route(live, delivery, envelope);
+      then(live);
       return;
     }
-    this.#load(envelope.sessionId).then((session) => {
-      if (session) this.#route(session, delivery, envelope);
-      else if (this.#closed) delivery.release();
-      else this.#refuse(delivery, "unknown or expired session", {}, SESSION_NOT_FOUND);
+    // An id this host could never have made is not looked up: the store may refuse the key.
+    if (!plausibleSessionId(sessionId)) {
+      then(undefined);
+      return;
+    }
+    this.#track(this.#sessions.load(sessionId)).then((session) => {
+      if (!session && this.#closed) delivery.release();
+      else then(session);
     }).catch((error) => this.#fail(delivery, error));
   }
 
   #route(session: HostedSession, delivery: InboxDelivery, envelope: Envelope): void {
-    const { record } = session;
-    if (envelope.clientId && record.clientId && envelope.clientId !== record.clientId) {
+    const { record, requests } = session;
+    if (!clientMatches(record, envelope.clientId)) {
       // Answering would tell the session's real client about a request it never sent.
-      this.#refuse(delivery, "client id does not match the session's client");
+      this.#refuse(delivery, clientMismatch(envelope.clientId));
       return;
     }
     const { message } = envelope;
@@ -337,52 +354,52 @@ export class SessionHost {
       }, delivery);
       return;
     }
-    this.#touch(session);
-    if (id !== undefined) {
-      const key = requestKey(id);
-      if (session.answered.has(key)) {
-        this.#log("debug", "request.duplicate_answered", delivery, envelope);
-        delivery.ack();
-        return;
+    this.#sessions.touch(session);
+    this.#returns.sendParked(session);
+    if (id === undefined) {
+      session.transport.receive(message);
+      delivery.ack(record.id);
+      if (methodOf(message) === "notifications/cancelled") {
+        // A cancelled request is never answered (MCP spec), so its message is settled here or it
+        // would come back after close and run again.
+        const cancelled = (message as { params?: { requestId?: unknown } }).params?.requestId;
+        if (typeof cancelled === "string" || typeof cancelled === "number") {
+          requests.settle(requestKey(cancelled));
+        }
       }
-      const pending = session.inFlight.get(key);
-      if (pending) {
-        this.#log("debug", "request.duplicate_in_flight", delivery, envelope);
-        if (this.#options.inbox.acksOnReceipt) delivery.ack(record.id);
-        else pending.deliveries.push(delivery);
-        return;
-      }
-      if (session.inFlight.size >= this.#maxInFlightPerSession) {
-        this.#sendError(session.record, id, {
-          code: JSONRPC_ERROR.SERVER_BUSY,
-          message: `Server busy: this session has ${this.#maxInFlightPerSession} requests ` +
-            "unanswered or undelivered; wait for their answers, then send it again",
-        }, delivery);
-        return;
-      }
-      const request: InFlightRequest = { id, deliveries: [delivery] };
-      if (this.#options.inbox.acksOnReceipt) {
-        // A FIFO queue withholds the session's next messages (cancellations, answers to the
-        // server's own requests) until this one is deleted, and an HTTP sender waits for its
-        // acknowledgement: settle now or the session stalls.
-        delivery.ack(record.id);
-        request.deliveries = [];
-      }
-      session.inFlight.set(key, request);
-      this.#inFlightCount++;
-      if (!session.transport.receive(message)) this.#releaseRequest(session, key);
       return;
     }
-    session.transport.receive(message);
-    delivery.ack(record.id);
-    if (methodOf(message) === "notifications/cancelled") {
-      // A cancelled request is never answered (MCP spec), so its message is settled here or it
-      // would come back after close and run again.
-      const cancelled = (message as { params?: { requestId?: unknown } }).params?.requestId;
-      if (typeof cancelled === "string" || typeof cancelled === "number") {
-        this.#settleRequest(session, requestKey(cancelled));
-      }
+    const key = requestKey(id);
+    if (requests.answered(key)) {
+      this.#log("debug", "request.duplicate_answered", delivery, envelope);
+      delivery.ack();
+      return;
     }
+    const pending = requests.get(key);
+    if (pending) {
+      this.#log("debug", "request.duplicate_in_flight", delivery, envelope);
+      if (this.#options.inbox.acksOnReceipt) delivery.ack(record.id);
+      else pending.deliveries.push(delivery);
+      return;
+    }
+    if (requests.size >= this.#maxInFlightPerSession) {
+      this.#sendError(session.record, id, {
+        code: JSONRPC_ERROR.SERVER_BUSY,
+        message: `Server busy: this session has ${this.#maxInFlightPerSession} requests ` +
+          "unanswered or undelivered; wait for their answers, then send it again",
+      }, delivery);
+      return;
+    }
+    let deliveries = [delivery];
+    if (this.#options.inbox.acksOnReceipt) {
+      // A FIFO queue withholds the session's next messages (cancellations, answers to the
+      // server's own requests) until this one is deleted, and an HTTP sender waits for its
+      // acknowledgement: settle now or the session stalls.
+      delivery.ack(record.id);
+      deliveries = [];
+    }
+    requests.begin(key, id, deliveries, Date.now() + this.#requestTimeoutMs);
+    if (!session.transport.receive(message)) requests.release(key);
   }
 
   async #initialize(delivery: InboxDelivery, envelope: Envelope): Promise<void> {
@@ -392,7 +409,7 @@ export class SessionHost {
       this.#refuse(delivery, "initialize must be a request with an id");
       return;
     }
-    const earlier = this.#recentInitializes.get(delivery.messageId);
+    const earlier = this.#sessions.createdBy(delivery.messageId);
     if (earlier) {
       // The broker delivered this initialize again: it joins the session it created.
       const sessionId = await earlier;
@@ -401,20 +418,21 @@ export class SessionHost {
       else delivery.ack();
       return;
     }
-    const returnAddress = readReturnAddress(message, this.#options.returnAddressKey);
+    const { returnAddressKey, addressPolicy } = this.#options;
+    const returnAddress = readReturnAddress(message, returnAddressKey);
     // The secret is for signing what the session sends; the MCP server never sees it.
     const { message: initialize, secret: returnSecret } = takeReturnSecret(
       message,
-      this.#options.returnAddressKey,
+      returnAddressKey,
     );
     if (returnAddress === undefined) {
       this.#refuse(
         delivery,
-        `initialize has no return address in params._meta.${this.#options.returnAddressKey.meta}`,
+        `initialize has no return address in params._meta.${returnAddressKey.meta}`,
       );
       return;
     }
-    const verdict = await this.#options.addressPolicy(returnAddress);
+    const verdict = await addressPolicy(returnAddress);
     if (verdict !== true) {
       // Sending even an error there is what the policy forbids.
       const why = typeof verdict === "string"
@@ -430,7 +448,7 @@ export class SessionHost {
       return;
     }
     const replyTo = { id: "", clientId: envelope.clientId, returnAddress, returnSecret };
-    if (this.#sessions.size + this.#creating >= this.#maxSessions) {
+    if (this.#sessions.count >= this.#maxSessions) {
       this.#sendError(replyTo, id, {
         code: JSONRPC_ERROR.SERVER_BUSY,
         message:
@@ -439,24 +457,18 @@ export class SessionHost {
       }, delivery);
       return;
     }
-    const now = Date.now();
-    // A session id the client proposes is never adopted (session fixation).
-    const record: SessionRecord = {
-      ...replyTo,
-      id: this.#newSessionId(),
-      initialize,
-      createdAt: now,
-      lastActiveAt: now,
-    };
-    this.#creating++;
-    const opening = this.#open(record).finally(() => this.#creating--);
-    this.#remember(
-      delivery.messageId,
-      opening.then((session) => session?.record.id, () => undefined),
-    );
     let session: HostedSession | undefined;
     try {
-      session = await opening;
+      const now = Date.now();
+      // A session id the client proposes is never adopted (session fixation).
+      const record: SessionRecord = {
+        ...replyTo,
+        id: this.#freshSessionId(),
+        initialize,
+        createdAt: now,
+        lastActiveAt: now,
+      };
+      session = await this.#sessions.create(record, delivery.messageId);
     } catch (error) {
       this.#sendError(replyTo, id, {
         code: JSONRPC_ERROR.INTERNAL_ERROR,
@@ -470,255 +482,55 @@ export class SessionHost {
       return;
     }
     session.pendingInitializeKey = requestKey(id);
-    this.#log("info", "session.created", delivery, { ...envelope, sessionId: record.id });
-    this.#route(session, delivery, { ...envelope, message: initialize, sessionId: record.id });
-  }
-
-  /** Finds a session that this process does not hold in the store and rebuilds it here. */
-  #load(sessionId: string): Promise<HostedSession | undefined> {
-    let loading = this.#loading.get(sessionId);
-    if (!loading) {
-      loading = this.#track(this.#rebuild(sessionId)).finally(() =>
-        this.#loading.delete(sessionId)
-      );
-      this.#loading.set(sessionId, loading);
-    }
-    return loading;
-  }
-
-  async #rebuild(sessionId: string): Promise<HostedSession | undefined> {
-    const record = await this.#store.get(sessionId);
-    if (!record || this.#closed) return undefined;
-    if (record.lastActiveAt + this.#idleTimeoutMs < Date.now()) {
-      await this.#store.delete(sessionId);
-      return undefined;
-    }
-    const session = await this.#open(record);
-    if (!session) return undefined;
-    // Replaying the stored initialize brings a fresh server to the state the client knows; its
-    // answer is for nobody and is dropped in #sendFromSession.
-    const replayId = `asyncmcp-replay-${crypto.randomUUID()}`;
-    const key = requestKey(replayId);
-    const replayed = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`Cannot rebuild session ${sessionId}: initialize replay timed out`)),
-        REPLAY_TIMEOUT_MS,
-      );
-      session.replay = {
-        key,
-        done: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
+    this.#log("info", "session.created", delivery, { ...envelope, sessionId: session.record.id });
+    this.#route(session, delivery, {
+      ...envelope,
+      message: initialize,
+      sessionId: session.record.id,
     });
-    session.transport.receive({ ...record.initialize, id: replayId } as JSONRPCMessage);
-    try {
-      await replayed;
-    } catch (error) {
-      this.#sessions.delete(sessionId);
-      await this.#closeSession(session);
-      throw error;
-    }
-    session.replay = undefined;
-    session.transport.receive({ jsonrpc: "2.0", method: "notifications/initialized" });
-    this.#logger.log("info", "session.rebuilt", { sessionId });
-    return session;
   }
 
-  /** Builds and connects a server for `record`; undefined when the host closed meanwhile. */
-  async #open(record: SessionRecord): Promise<HostedSession | undefined> {
-    const transport = new SessionTransport(
-      record.id,
-      (message, options) => this.#sendFromSession(session, message, options),
-    );
-    const server = await this.#options.createServer();
-    const session: HostedSession = {
-      record,
-      transport,
-      server,
-      inFlight: new Map(),
-      answered: new Set(),
-      lastActive: Date.now(),
-    };
-    await server.connect(transport);
-    if (this.#closed) {
-      await this.#closeSession(session);
-      return undefined;
-    }
-    const serverOnClose = transport.onclose;
-    transport.onclose = () => {
-      serverOnClose?.();
-      for (const key of [...session.inFlight.keys()]) this.#releaseRequest(session, key);
-      if (this.#sessions.get(record.id) === session) {
-        // The MCP server closed the session itself: no worker should serve it again.
-        this.#sessions.delete(record.id);
-        this.#store.delete(record.id).catch((error) => this.#reportStoreFailure(record.id, error));
-      }
-    };
-    this.#sessions.set(record.id, session);
-    return session;
-  }
-
-  #sendFromSession(
-    session: HostedSession,
-    message: JSONRPCMessage,
-    _options?: TransportSendOptions,
-  ): Promise<void> {
-    const responseKey = isResponse(message)
-      ? requestKey((message as { id: RequestId }).id)
-      : undefined;
-    if (responseKey !== undefined && session.replay?.key === responseKey) {
-      session.replay.done();
-      return Promise.resolve();
-    }
-    if (!this.#answering) {
-      return Promise.reject(
-        new TransportClosedError(
-          `Cannot send message as the server is closed: session ${session.record.id}`,
-        ),
+  #freshSessionId(): string {
+    const id = this.#newSessionId();
+    if (!plausibleSessionId(id)) {
+      throw new RangeError(
+        `Cannot create session as 'newSessionId' returned an unusable id: use 1 to ` +
+          `${MAX_SESSION_ID_LENGTH} visible ASCII characters, current value is ${
+            JSON.stringify(id)
+          }`,
       );
     }
-    return this.#track(
-      this.#deliverFromSession(session, message, responseKey).catch((error) => {
-        // The SDK only tells its own server's onerror; operators hear of it here.
-        this.#logger.log("error", "send.failed", {
+    return id;
+  }
+
+  /** Housekeeping: ends idle sessions and answers requests the MCP server has held too long. */
+  #sweep(): void {
+    this.#sessions.sweepIdle();
+    const now = Date.now();
+    for (const session of this.#sessions.all()) {
+      for (const key of session.requests.overdue(now)) {
+        const { id } = session.requests.get(key)!;
+        this.#logger.log("warn", "request.timed_out", {
           sessionId: session.record.id,
-          method: methodOf(message),
-          error: describeError(error),
+          requestId: id,
+          timeoutMs: this.#requestTimeoutMs,
         });
-        this.#options.onerror?.(error instanceof Error ? error : new Error(String(error)));
-        throw error;
-      }),
-    );
-  }
-
-  async #deliverFromSession(
-    session: HostedSession,
-    message: JSONRPCMessage,
-    responseKey: string | undefined,
-  ): Promise<void> {
-    const { record } = session;
-    try {
-      if (responseKey !== undefined && responseKey === session.pendingInitializeKey) {
-        const result = (message as { result?: { protocolVersion?: unknown } }).result;
-        if (typeof result?.protocolVersion === "string") {
-          record.protocolVersion = result.protocolVersion;
-        }
-        // Stored before the client can learn the session id, so that any worker can serve
-        // its next message.
-        await this.#store.set(record);
-        session.pendingInitializeKey = undefined;
-      }
-      const envelope: Envelope = {
-        message,
-        sessionId: record.id,
-        clientId: record.clientId,
-        protocolVersion: record.protocolVersion,
-      };
-      try {
-        await this.#sendWithRetries(record, envelope);
-      } catch (error) {
-        if (!(error instanceof MessageTooLargeError) || responseKey === undefined) throw error;
-        await this.#sendWithRetries(record, {
-          ...envelope,
-          message: errorResponse((message as { id: RequestId }).id, {
+        // The server's own answer, should it come, is then dropped as a second one.
+        this.#returns.send(
+          session,
+          errorResponse(id, {
             code: JSONRPC_ERROR.INTERNAL_ERROR,
-            message: `Result too large to send: ${error.sizeBytes} bytes, ` +
-              `the limit is ${error.limitBytes} bytes; return less data or a link to it`,
+            message: `Request timed out: the server did not answer within ` +
+              `${this.#requestTimeoutMs} ms; run long jobs as tasks`,
           }),
+        ).catch(() => {});
+        session.transport.receive({
+          jsonrpc: "2.0",
+          method: "notifications/cancelled",
+          params: { requestId: id, reason: "timed out" },
         });
       }
-    } catch (error) {
-      if (responseKey !== undefined) {
-        if (error instanceof BrokerError && !error.retryable) {
-          // The return address cannot take it (gone, refused): running the request again would
-          // only repeat its effects. Settled, and reported by the caller of this method.
-          this.#settleRequest(session, responseKey);
-        } else {
-          // Possibly passing: hand the request back, later each time it comes back.
-          this.#releaseRequest(session, responseKey, true);
-        }
-      }
-      throw error;
     }
-    if (responseKey !== undefined) this.#settleRequest(session, responseKey);
-  }
-
-  /** Sends, retrying a few times in place when the broker says the failure may pass. */
-  async #sendWithRetries(
-    to: Pick<SessionRecord, "returnAddress" | "returnSecret">,
-    envelope: Envelope,
-  ): Promise<void> {
-    for (let attempt = 1;; attempt++) {
-      try {
-        return await this.#options.outbox.send(to.returnAddress, envelope, {
-          secret: to.returnSecret,
-        });
-      } catch (error) {
-        if (!(error instanceof BrokerError) || !error.retryable || attempt >= SEND_ATTEMPTS) {
-          throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50 * 4 ** (attempt - 1)));
-      }
-    }
-  }
-
-  #settleRequest(session: HostedSession, key: string): void {
-    const request = this.#takeRequest(session, key);
-    if (!request) return;
-    for (const delivery of request.deliveries) delivery.ack();
-    session.answered.add(key);
-    if (session.answered.size > RECENT_ANSWERS_PER_SESSION) {
-      session.answered.delete(session.answered.values().next().value!);
-    }
-  }
-
-  #releaseRequest(session: HostedSession, key: string, backOff = false): void {
-    const request = this.#takeRequest(session, key);
-    if (!request) return;
-    for (const delivery of request.deliveries) {
-      delivery.release(
-        backOff ? Math.min(2 ** (delivery.receiveCount - 1), MAX_RELEASE_DELAY_SECONDS) : 0,
-      );
-    }
-  }
-
-  #takeRequest(session: HostedSession, key: string): InFlightRequest | undefined {
-    const request = session.inFlight.get(key);
-    if (!request) return undefined;
-    session.inFlight.delete(key);
-    this.#inFlightCount--;
-    if (this.#inFlightCount === 0) this.#drained?.();
-    return request;
-  }
-
-  /**
-   * Requests acknowledged on receipt (FIFO queues) will not come back from the broker: tell their
-   * clients to send them again rather than leave them waiting.
-   */
-  async #answerUnredeliverable(sessions: HostedSession[]): Promise<void> {
-    const answers: Promise<void>[] = [];
-    for (const session of sessions) {
-      for (const [key, request] of [...session.inFlight]) {
-        if (request.deliveries.length > 0) continue;
-        this.#takeRequest(session, key);
-        answers.push(
-          this.#options.outbox.send(session.record.returnAddress, {
-            message: errorResponse(request.id, {
-              code: JSONRPC_ERROR.SERVER_BUSY,
-              message: "Cannot finish request as the server is shutting down: send it again",
-            }),
-            sessionId: session.record.id,
-            clientId: session.record.clientId,
-            protocolVersion: session.record.protocolVersion,
-          }, { secret: session.record.returnSecret }).catch((error) =>
-            this.#options.onerror?.(error)
-          ),
-        );
-      }
-    }
-    await Promise.all(answers);
   }
 
   #answerInvalid(delivery: InboxDelivery, invalid: InvalidEnvelope): void {
@@ -727,23 +539,18 @@ export class SessionHost {
       this.#refuse(delivery, invalid.error.message, { sessionId, clientId: invalid.clientId });
       return;
     }
-    const answer = (session: HostedSession | undefined) => {
+    this.#withSession(delivery, sessionId, (session) => {
       if (!session) {
         this.#refuse(delivery, `${invalid.error.message} (unknown session)`, {
           sessionId,
           clientId: invalid.clientId,
         }, SESSION_NOT_FOUND);
-      } else if (
-        invalid.clientId && session.record.clientId && invalid.clientId !== session.record.clientId
-      ) {
-        this.#refuse(delivery, "client id does not match the session's client", { sessionId });
+      } else if (!clientMatches(session.record, invalid.clientId)) {
+        this.#refuse(delivery, clientMismatch(invalid.clientId), { sessionId });
       } else {
         this.#sendError(session.record, invalid.id, invalid.error, delivery);
       }
-    };
-    const live = this.#sessions.get(sessionId);
-    if (live) answer(live);
-    else this.#load(sessionId).then(answer).catch((error) => this.#fail(delivery, error));
+    });
   }
 
   /** Sends an error response to a known return address and settles the delivery once it is out. */
@@ -768,15 +575,11 @@ export class SessionHost {
       delivery.refuse(error, id);
       return;
     }
-    this.#track(this.#options.outbox.send(record.returnAddress, {
-      message: errorResponse(id, error),
-      sessionId: record.id || undefined,
-      clientId: record.clientId,
-      protocolVersion: record.protocolVersion,
-    }, { secret: record.returnSecret })).then(
-      () => delivery.ack(),
-      (sendError) => this.#fail(delivery, sendError),
-    );
+    this.#track(this.#returns.sendEnvelope(record, envelopeFor(record, errorResponse(id, error))))
+      .then(
+        () => delivery.ack(),
+        (sendError) => this.#fail(delivery, sendError),
+      );
   }
 
   /**
@@ -812,53 +615,28 @@ export class SessionHost {
     }
   }
 
+  /**
+   * Handling failed (the store, the broker): the message comes back later, each time later, and
+   * after {@linkcode MAX_FAILED_RECEIVES} receives it is left to the redrive policy.
+   */
   #fail(delivery: InboxDelivery, error: unknown): void {
-    this.#logger.log("error", "message.failed", {
+    const fields = {
       messageId: delivery.messageId,
+      receiveCount: delivery.receiveCount,
       error: describeError(error),
-    });
-    delivery.release();
-    this.#options.onerror?.(error instanceof Error ? error : new Error(String(error)));
-  }
-
-  #touch(session: HostedSession): void {
-    const now = Date.now();
-    session.lastActive = now;
-    if (now - session.record.lastActiveAt > this.#idleTimeoutMs / 4) {
-      session.record.lastActiveAt = now;
-      this.#store.set(session.record).catch((error) =>
-        this.#reportStoreFailure(session.record.id, error)
-      );
+    };
+    if (delivery.receiveCount >= MAX_FAILED_RECEIVES) {
+      this.#logger.log("error", "message.abandoned", {
+        ...fields,
+        reason: `handling failed on ${delivery.receiveCount} receives`,
+      });
+      delivery.reject();
+    } else {
+      // Logged once, not at every one of its receives.
+      this.#logger.log(delivery.receiveCount === 1 ? "error" : "debug", "message.failed", fields);
+      delivery.release(releaseDelaySeconds(delivery.receiveCount));
     }
-  }
-
-  #sweepIdle(): void {
-    const cutoff = Date.now() - this.#idleTimeoutMs;
-    for (const session of [...this.#sessions.values()]) {
-      if (session.lastActive >= cutoff || session.inFlight.size > 0) continue;
-      this.#sessions.delete(session.record.id);
-      this.#logger.log("info", "session.idle_ended", { sessionId: session.record.id });
-      this.#closeSession(session).then(async () => {
-        // Another worker may have kept the session busy: only forget it when the store agrees.
-        const stored = await this.#store.get(session.record.id);
-        if (stored && stored.lastActiveAt < cutoff) await this.#store.delete(session.record.id);
-      }).catch((error) => this.#reportStoreFailure(session.record.id, error));
-    }
-  }
-
-  async #closeSession(session: HostedSession): Promise<void> {
-    try {
-      await session.server.close();
-    } finally {
-      await session.transport.close();
-    }
-  }
-
-  #remember(messageId: string, session: Promise<string | undefined>): void {
-    this.#recentInitializes.set(messageId, session);
-    if (this.#recentInitializes.size > RECENT_INITIALIZES) {
-      this.#recentInitializes.delete(this.#recentInitializes.keys().next().value!);
-    }
+    this.#options.onerror?.(asError(error));
   }
 
   /** Keeps `work` in the set close() waits for until it settles. */
@@ -875,7 +653,7 @@ export class SessionHost {
 
   #reportStoreFailure(sessionId: string, error: unknown): void {
     this.#logger.log("error", "store.failed", { sessionId, error: describeError(error) });
-    this.#options.onerror?.(error instanceof Error ? error : new Error(String(error)));
+    this.#options.onerror?.(asError(error));
   }
 
   #log(
@@ -900,9 +678,31 @@ const SESSION_NOT_FOUND: JsonRpcErrorObject = {
     "Session not found: it ended, expired or never existed; send initialize to start a new one",
 };
 
-function requestKey(id: RequestId): string {
-  // 1 and "1" are different JSON-RPC ids.
-  return typeof id === "number" ? `n:${id}` : `s:${id}`;
+/**
+ * Whether `sessionId` could be one this host made: visible ASCII, not too long. Anything else is
+ * refused as unknown without asking the store (a key store may throw on it).
+ */
+function plausibleSessionId(sessionId: string): boolean {
+  return sessionId.length > 0 && sessionId.length <= MAX_SESSION_ID_LENGTH &&
+    /^[\x21-\x7e]+$/.test(sessionId);
+}
+
+/**
+ * A session bound to a client id takes messages carrying that id only: leaving the id out must
+ * not be a way around the check (the Python peer's clients always send one).
+ */
+function clientMatches(record: SessionRecord, clientId: string | undefined): boolean {
+  return record.clientId === undefined || clientId === record.clientId;
+}
+
+function clientMismatch(clientId: string | undefined): string {
+  return clientId === undefined
+    ? "message has no client id but its session is bound to one: send the ClientId (X-Client-ID) it began with"
+    : "client id does not match the session's client";
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

@@ -155,6 +155,27 @@ Deno.test("SQS malformed: a message that names a session with another client's i
   });
 });
 
+Deno.test("SQS malformed: a message that names a session but no client id is refused and not answered", async () => {
+  await withBroker(async ({ sqs, queue }) => {
+    const requests = await queue("requests");
+    const replies = await queue("replies");
+    const { server, events } = await startSqsServer(sqs, requests.url);
+    const { sessionId } = await rawSession(sqs, requests.url, replies.url, "owner");
+    await sendRaw(
+      sqs,
+      requests.url,
+      '{"jsonrpc":"2.0","id":9,"method":"ping"}',
+      pythonAttributes({ SessionId: sessionId }),
+    );
+    await eventually(() =>
+      refusal(events, /has no client id but its session is bound/) !== undefined
+    );
+    assert.ok(await receiveNone(sqs, replies.url), "the session's owner was sent something");
+    await eventually(async () => (await messagesOn(sqs, requests.url)) === 0);
+    await server.close();
+  });
+});
+
 Deno.test("SQS malformed: an initialize without a return address is logged and deleted", async () => {
   await refusedAndDeleted(
     pythonInitializeBody({}),
@@ -176,6 +197,29 @@ Deno.test("SQS malformed: an initialize naming a response queue in another accou
     );
     await eventually(() => refusal(events, /refused by the address policy/) !== undefined);
     assert.equal(refusal(events, /refused/)?.fields.returnAddress, elsewhere);
+    assert.equal(server.status.sessions, 0);
+    await server.close();
+  });
+});
+
+Deno.test("SQS security: an initialize naming a look-alike host for its response queue is refused and nothing is sent", async () => {
+  await withBroker(async ({ sqs, queue }) => {
+    const requests = await queue("requests");
+    const { server, events } = await startSqsServer(sqs, requests.url);
+    // Same account and region in the host name, but not the broker's host: the AWS SDK would
+    // send signed SendMessage requests to whoever answers there.
+    const lookalike = requests.url.replace(
+      /^https?:\/\/[^/]+/,
+      "https://sqs.us-east-1.amazonaws.com.attacker.example",
+    );
+    await sendRaw(
+      sqs,
+      requests.url,
+      pythonInitializeBody({ _meta: { responseQueueUrl: lookalike } }),
+      pythonAttributes({ RequestId: "0", Method: "initialize", ClientId: "c" }),
+    );
+    await eventually(() => refusal(events, /refused by the address policy/) !== undefined);
+    assert.match(String(refusal(events, /refused/)?.fields.why), /host is neither/);
     assert.equal(server.status.sessions, 0);
     await server.close();
   });

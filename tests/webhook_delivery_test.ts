@@ -147,7 +147,7 @@ Deno.test("Webhook: a client whose secret differs from the server's receives not
       logger: recordingLogger(),
     });
     const connecting = client.connect(transport).then(() => "connected", (error) => error);
-    await eventually(() => failures.length === 1);
+    await eventually(() => failures.length >= 1);
     assert.equal(failures[0].status, 401, "a refused signature is final, not retried");
     assert.equal(failures[0].attempts, 1);
     await client.close();

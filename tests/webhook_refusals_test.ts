@@ -275,6 +275,36 @@ Deno.test("Webhook server: DELETE from another client id leaves the session alon
   });
 });
 
+Deno.test("Webhook server: DELETE without a client id leaves a session bound to one alone", async () => {
+  await withCleanup(async (cleanup) => {
+    const { url, server } = await startWebhookServer(cleanup);
+    const receiver = await captureReceiver(cleanup);
+    const answer = await post(url, initialize(receiver.url), { ...json, "X-Client-ID": "owner" });
+    const response = await fetch(url, {
+      method: "DELETE",
+      headers: { "X-Session-ID": answer.headers.get("X-Session-ID")! },
+    });
+    assert.equal(response.status, 404);
+    await response.body?.cancel();
+    assert.equal(server.status.sessions, 1);
+  });
+});
+
+Deno.test("Webhook server: a message without a client id in a session bound to one gets 400", async () => {
+  await withCleanup(async (cleanup) => {
+    const { url } = await startWebhookServer(cleanup);
+    const receiver = await captureReceiver(cleanup);
+    const opened = await post(url, initialize(receiver.url), { ...json, "X-Client-ID": "owner" });
+    const answer = await post(url, { jsonrpc: "2.0", id: 1, method: "ping" }, {
+      ...json,
+      "X-Session-ID": opened.headers.get("X-Session-ID")!,
+    });
+    assert.equal(answer.status, 400);
+    assert.match(errorOf(answer.body).message, /has no client id but its session is bound to one/);
+    assert.equal(receiver.deliveries.length, 1, "only the initialize result was delivered");
+  });
+});
+
 Deno.test("Webhook server: a message from another client id in a session gets 400", async () => {
   await withCleanup(async (cleanup) => {
     const { url } = await startWebhookServer(cleanup);

@@ -82,5 +82,8 @@ export class SnsSqsServer extends HostedServer {
 /** The default: an SNS topic ARN in the request topic's (else the request queue's) account and region. */
 function snsTopicPolicy(options: SnsSqsServerOptions): AddressPolicy {
   const sameHome = sameAccountAndRegion(options.requestTopicArn ?? options.requestQueueUrl);
-  return (address) => parseArn(address)?.service === "sns" && sameHome(address);
+  return (address) =>
+    parseArn(address)?.service === "sns"
+      ? sameHome(address)
+      : `Cannot use return address ${address} as it is not an SNS topic ARN: name the client's reply topic`;
 }

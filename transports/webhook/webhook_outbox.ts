@@ -7,6 +7,7 @@
 
 import { encodeHeaders } from "../../session/envelope_codec.ts";
 import type { Envelope } from "../../session/envelope.ts";
+import { DeliveryFailedError } from "../../session/errors.ts";
 import { consoleLogger, describeError, type Logger } from "../../session/logger.ts";
 import type { Outbox, SendOptions } from "../../session/outbox.ts";
 import {
@@ -51,13 +52,20 @@ export interface WebhookDeliveryFailure {
  * console.log(error.failure.status); // 503
  * ```
  */
-export class WebhookDeliveryError extends Error {
+export class WebhookDeliveryError extends DeliveryFailedError {
   /** What happened. */
   readonly failure: WebhookDeliveryFailure;
 
-  /** Creates the error. */
+  /**
+   * Creates the error: permanent when the receiver answered with a refusal (a 4xx other than
+   * 408 and 429), passing when it could not be reached or kept failing.
+   */
   constructor(message: string, failure: WebhookDeliveryFailure) {
-    super(message, { cause: failure.error });
+    super(message, {
+      permanent: failure.status !== undefined && failure.status >= 400 && failure.status < 500 &&
+        failure.status !== 408 && failure.status !== 429,
+      deliveryId: failure.deliveryId,
+    }, { cause: failure.error });
     this.name = "WebhookDeliveryError";
     this.failure = failure;
   }

@@ -157,7 +157,7 @@ export class WebhookServer extends HostedServer {
       });
     }
     const clientId = request.headers.get(HEADER.CLIENT_ID) ?? undefined;
-    if (!(await this.endSession(sessionId, clientId))) {
+    if (!(await this.endSession(sessionId, { clientId }))) {
       return jsonRpcErrorResponse(404, {
         code: JSONRPC_ERROR.SESSION_NOT_FOUND,
         message: "Session not found: it ended, expired or never existed",
