@@ -7,9 +7,8 @@
  */
 
 import type { Transport } from "../sdk.ts";
-import { JSONRPC_ERROR } from "../session/envelope.ts";
 import { consoleLogger, type Logger } from "../session/logger.ts";
-import { jsonRpcErrorResponse } from "../transports/http/http_message.ts";
+import { bearerTokenAuth } from "../transports/http/authorization.ts";
 import {
   StreamableHttpEndpoint,
   type StreamableHttpEndpointOptions,
@@ -26,7 +25,10 @@ export interface StreamableHttpProxyOptions extends StreamableHttpEndpointOption
   backend: () => Transport | Promise<Transport>;
   /** A request the back end has not answered after this long gets an error, in ms. @default {300_000} */
   requestTimeoutMs?: number;
-  /** When set, every MCP request must carry `Authorization: Bearer <token>`. */
+  /**
+   * When set, every MCP request must carry `Authorization: Bearer <token>` (compared in constant
+   * time; 401 otherwise). A shorthand for `authorize: bearerTokenAuth(token)`.
+   */
   bearerToken?: string;
   /** Origins browsers may call from, with CORS headers that expose the MCP headers; `"*"` for any. */
   corsOrigins?: readonly string[] | "*";
@@ -65,23 +67,27 @@ export class StreamableHttpProxy {
   readonly #endpoint: StreamableHttpEndpoint;
   readonly #logger: Logger;
   readonly #path: string;
-  readonly #token?: Uint8Array;
 
-  /** Validates the options. */
+  /**
+   * Validates the options.
+   *
+   * @throws {RangeError} when `bearerToken` is shorter than 16 characters.
+   * @throws {TypeError} when both `bearerToken` and `authorize` are given.
+   */
   constructor(options: StreamableHttpProxyOptions) {
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger();
     this.#path = options.path ?? "/mcp";
-    if (options.bearerToken !== undefined) {
-      if (options.bearerToken.length < 16) {
-        throw new RangeError(
-          "Cannot use bearer token as it is shorter than 16 characters: use a long random token",
-        );
-      }
-      this.#token = new TextEncoder().encode(options.bearerToken);
+    if (options.bearerToken !== undefined && options.authorize !== undefined) {
+      throw new TypeError(
+        "Cannot use both 'bearerToken' and 'authorize': pass bearerTokenAuth(token) as authorize",
+      );
     }
+    const authorize = options.bearerToken === undefined
+      ? options.authorize
+      : bearerTokenAuth(options.bearerToken, { realm: "asyncmcp-proxy" });
     this.#endpoint = new StreamableHttpEndpoint(
-      { ...options, logger: this.#logger },
+      { ...options, authorize, logger: this.#logger },
       (initialize) =>
         Promise.resolve({
           initialize,
@@ -116,37 +122,12 @@ export class StreamableHttpProxy {
       await request.body?.cancel();
       return new Response(`Not found: the MCP endpoint is ${this.#path}\n`, { status: 404 });
     }
-    if (this.#token && !this.#authorized(request)) {
-      await request.body?.cancel();
-      return this.#withCors(
-        request,
-        jsonRpcErrorResponse(
-          401,
-          {
-            code: JSONRPC_ERROR.INVALID_REQUEST,
-            message: "Unauthorized: send Authorization: Bearer <token> with the proxy's token",
-          },
-          null,
-          { "WWW-Authenticate": 'Bearer realm="asyncmcp-proxy"' },
-        ),
-      );
-    }
     return this.#withCors(request, await this.#endpoint.fetch(request));
   };
 
   /** Ends every session, front and back. */
   async close(): Promise<void> {
     await this.#endpoint.close();
-  }
-
-  #authorized(request: Request): boolean {
-    const header = request.headers.get("authorization") ?? "";
-    const given = new TextEncoder().encode(header.startsWith("Bearer ") ? header.slice(7) : "");
-    const expected = this.#token!;
-    // Constant time: every byte is compared whatever the first difference.
-    let difference = given.length ^ expected.length;
-    for (let i = 0; i < expected.length; i++) difference |= expected[i] ^ (given[i] ?? 0);
-    return difference === 0;
   }
 
   #withCors(request: Request, response: Response): Response {

@@ -19,4 +19,10 @@ export { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
 export { serveStdio, type StdioProxyOptions } from "./stdio_proxy.ts";
 export type { LogFields, Logger, LogLevel } from "../session/logger.ts";
 export type { HostGuardOptions } from "../transports/http/host_guard.ts";
+export {
+  type Authorize,
+  bearerTokenAuth,
+  type BearerTokenAuthOptions,
+  type Principal,
+} from "../transports/http/authorization.ts";
 export type { StreamableHttpEndpointOptions } from "../transports/http/streamable_http_endpoint.ts";

@@ -81,6 +81,8 @@ export const JSONRPC_ERROR = {
   SERVER_BUSY: -32000,
   /** Server error used by the Streamable HTTP spec for an unknown session. */
   SESSION_NOT_FOUND: -32001,
+  /** Server error: the sender is known but may not use this session (403 over HTTP). */
+  FORBIDDEN: -32003,
 } as const;
 
 /**

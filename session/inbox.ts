@@ -23,6 +23,11 @@ export interface InboxDelivery {
   /** When the message was first sent, in epoch milliseconds, when the broker says. */
   readonly sentAt?: number;
   /**
+   * Who sent it, for sources that authenticate senders (an HTTP server with an `authorize`
+   * hook): a session is bound to the principal that created it.
+   */
+  readonly principal?: string;
+  /**
    * The message was handled: remove it for good. `sessionId` names the session it created or
    * joined, for sources that tell the sender (an HTTP acknowledgement).
    */

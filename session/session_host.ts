@@ -91,10 +91,15 @@ export interface SessionHostStatus {
   inFlightRequests: number;
 }
 
-/** Who asks to end a session: a session bound to a client id ends only for that client. */
+/**
+ * Who asks to end a session: a session bound to a principal or a client id ends only for that
+ * principal and client.
+ */
 export interface SessionEnder {
   /** The client id the request carried, if any. */
   clientId?: string;
+  /** The authenticated principal that sent the request, if the source authenticates. */
+  principal?: string;
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
@@ -277,7 +282,9 @@ export class SessionHost {
     if (!plausibleSessionId(sessionId)) return Promise.resolve(false);
     return this.#sessions.end(
       sessionId,
-      (record) => from === undefined || clientMatches(record, from.clientId),
+      (record) =>
+        from === undefined ||
+        (record.principal === from.principal && clientMatches(record, from.clientId)),
     );
   }
 
@@ -332,6 +339,10 @@ export class SessionHost {
 
   #route(session: HostedSession, delivery: InboxDelivery, envelope: Envelope): void {
     const { record, requests } = session;
+    if (record.principal !== delivery.principal) {
+      this.#refuse(delivery, "session belongs to another principal", {}, FORBIDDEN_SESSION);
+      return;
+    }
     if (!clientMatches(record, envelope.clientId)) {
       // Answering would tell the session's real client about a request it never sent.
       this.#refuse(delivery, clientMismatch(envelope.clientId));
@@ -447,7 +458,13 @@ export class SessionHost {
       });
       return;
     }
-    const replyTo = { id: "", clientId: envelope.clientId, returnAddress, returnSecret };
+    const replyTo = {
+      id: "",
+      clientId: envelope.clientId,
+      principal: delivery.principal,
+      returnAddress,
+      returnSecret,
+    };
     if (this.#sessions.count >= this.#maxSessions) {
       this.#sendError(replyTo, id, {
         code: JSONRPC_ERROR.SERVER_BUSY,
@@ -545,6 +562,8 @@ export class SessionHost {
           sessionId,
           clientId: invalid.clientId,
         }, SESSION_NOT_FOUND);
+      } else if (session.record.principal !== delivery.principal) {
+        this.#refuse(delivery, "session belongs to another principal", {}, FORBIDDEN_SESSION);
       } else if (!clientMatches(session.record, invalid.clientId)) {
         this.#refuse(delivery, clientMismatch(invalid.clientId), { sessionId });
       } else {
@@ -671,6 +690,11 @@ export class SessionHost {
     });
   }
 }
+
+const FORBIDDEN_SESSION: JsonRpcErrorObject = {
+  code: JSONRPC_ERROR.FORBIDDEN,
+  message: "Forbidden: this session belongs to another principal; start a session of your own",
+};
 
 const SESSION_NOT_FOUND: JsonRpcErrorObject = {
   code: JSONRPC_ERROR.SESSION_NOT_FOUND,

@@ -15,6 +15,8 @@ export interface SessionRecord {
   id: string;
   /** The client id the client sent with `initialize`, when it sent one. */
   clientId?: string;
+  /** The authenticated principal that created the session, when the source authenticates. */
+  principal?: string;
   /** Where every message of this session is sent (queue URL, topic ARN or webhook URL). */
   returnAddress: string;
   /**

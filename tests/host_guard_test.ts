@@ -21,6 +21,25 @@ Deno.test("hostGuard answers 403 to an Origin that is not listed in allowedOrigi
   assert.match((await refused!.json()).error.message, /allowedOrigins/);
 });
 
+Deno.test("hostGuard refuses hosts that merely start or end with an allowed name", () => {
+  const guard = hostGuard({ allowedHosts: ["mcp.example.com"] });
+  for (
+    const host of [
+      "mcp.example.com.evil.example",
+      "evilmcp.example.com",
+      "mcp.example.co",
+      "xmcp.example.com:443",
+      "mcp.example.com.:443",
+    ]
+  ) {
+    assert.equal(guard(request(host))?.status, 403, host);
+  }
+  const loopback = hostGuard();
+  for (const host of ["localhost.evil.example", "127.0.0.1.nip.io:80", "evil-localhost"]) {
+    assert.equal(loopback(request(host))?.status, 403, host);
+  }
+});
+
 Deno.test("hostGuard serves the names listed in allowedHosts and refuses the loopback ones then", () => {
   const guard = hostGuard({ allowedHosts: ["mcp.example.com"] });
   assert.equal(guard(request("MCP.example.com:443")), undefined);

@@ -171,6 +171,13 @@ Deno.test("Proxy: with a bearer token, a request without it gets 401", async () 
     assert.equal(refused.status, 401);
     assert.match(refused.headers.get("www-authenticate") ?? "", /Bearer/);
     assert.match((await refused.json()).error.message, /Authorization: Bearer/);
+    const wrong = await fetch(mcpUrl, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token.replace(/.$/, "X")}` },
+      body: "{}",
+    });
+    assert.equal(wrong.status, 401, "a wrong token of the right length");
+    assert.match((await wrong.json()).error.message, /bearer token is not valid/);
     const client = createTestClient();
     await connectOrClose(
       client,

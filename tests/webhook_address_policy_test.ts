@@ -23,6 +23,18 @@ for (
     ["http://[fe80::1]/hook", /link-local/],
     ["http://[::]/hook", /an unspecified address/],
     ["http://0.0.0.0/hook", /an unspecified address/],
+    ["http://224.0.0.1/hook", /a multicast address/],
+    ["http://239.255.255.250/hook", /a multicast address/],
+    ["http://[ff02::1]/hook", /a multicast address/],
+    ["http://240.0.0.1/hook", /a reserved address/],
+    ["http://255.255.255.255/hook", /a reserved address/],
+    ["http://192.0.0.8/hook", /a reserved address/],
+    ["http://198.18.0.1/hook", /a benchmarking address/],
+    ["http://198.19.255.254/hook", /a benchmarking address/],
+    ["http://192.0.2.10/hook", /a documentation address/],
+    ["http://198.51.100.7/hook", /a documentation address/],
+    ["http://203.0.113.9/hook", /a documentation address/],
+    ["http://[2001:db8::1]/hook", /a documentation address/],
     ["file:///etc/passwd", /scheme is file, not http or https/],
     ["ftp://example.com/hook", /scheme is ftp,/],
     ["not a url", /not a URL/],
@@ -49,11 +61,25 @@ Deno.test("checkWebhookUrl() refuses a name that does not resolve", async () => 
   assert.equal(verdict.ok, false);
 });
 
-Deno.test("checkWebhookUrl() accepts an https URL whose name resolves to public addresses", async () => {
+Deno.test("checkWebhookUrl() accepts an https URL whose name resolves to public addresses, naming them", async () => {
   assert.deepEqual(
     await checkWebhookUrl("https://client.example.com/mcp/webhook", { resolve: publicResolver }),
-    { ok: true },
+    { ok: true, addresses: ["93.184.216.34"] },
   );
+});
+
+Deno.test("checkWebhookUrl() lets an address through that allowAddress names, and no other", async () => {
+  const options = {
+    resolve: () => Promise.resolve(["10.0.0.5"]),
+    allowAddress: (ip: string) => ip === "10.0.0.5",
+  };
+  assert.deepEqual(await checkWebhookUrl("https://receiver.internal/hook", options), {
+    ok: true,
+    addresses: ["10.0.0.5"],
+  });
+  assert.deepEqual(await checkWebhookUrl("http://10.0.0.5/hook", options), { ok: true });
+  const other = await checkWebhookUrl("http://10.0.0.6/hook", options);
+  assert.equal(other.ok, false);
 });
 
 Deno.test("webhookUrlPolicy() allows hosts listed in allowHosts whatever they are", async () => {

@@ -67,6 +67,19 @@ Deno.test("WebhookVerifier refuses a delivery older than the tolerance", async (
   );
 });
 
+Deno.test("WebhookVerifier refuses a delivery dated further in the future than the tolerance", async () => {
+  const sixMinutesAhead = Math.floor(Date.now() / 1000) + 360;
+  await assert.rejects(
+    (verifier()).verify(await signed(BODY, "msg_5", sixMinutesAhead), BODY),
+    refusedFor("stale"),
+  );
+});
+
+Deno.test("WebhookVerifier accepts a clock a little ahead, within the tolerance", async () => {
+  const oneMinuteAhead = Math.floor(Date.now() / 1000) + 60;
+  await (verifier()).verify(await signed(BODY, "msg_6", oneMinuteAhead), BODY);
+});
+
 Deno.test("WebhookVerifier refuses the same delivery twice", async () => {
   const check = await verifier();
   const headers = await signed(BODY, "msg_4");

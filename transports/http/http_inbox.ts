@@ -75,8 +75,11 @@ export class HttpInbox implements Inbox {
     return Promise.resolve();
   }
 
-  /** Hands one message to the consumer and resolves with the response its settlement chose. */
-  deliver(incoming: Incoming): Promise<Response> {
+  /**
+   * Hands one message to the consumer and resolves with the response its settlement chose.
+   * `principal` is who sent it, when the server authenticated the request.
+   */
+  deliver(incoming: Incoming, principal?: string): Promise<Response> {
     if (!this.#receiving || !this.#handler) {
       return Promise.resolve(
         jsonRpcErrorResponse(
@@ -105,6 +108,7 @@ export class HttpInbox implements Inbox {
       messageId: crypto.randomUUID(),
       receiveCount: 1,
       sentAt: Date.now(),
+      principal,
       ack: (sessionId) =>
         settle(
           incoming.ok

@@ -75,7 +75,8 @@ export async function readMessageBody(request: Request, maxBytes: number): Promi
 }
 
 /**
- * The HTTP status that carries a JSON-RPC error: 404 for an unknown session, 503 for a server
+ * The HTTP status that carries a JSON-RPC error: 404 for an unknown session, 403 for a session
+ * of another principal, 503 for a server
  * that cannot take the message now, 500 for its own failures, 400 for everything the sender got
  * wrong.
  *
@@ -90,6 +91,8 @@ export function statusOf(error: JsonRpcErrorObject): number {
   switch (error.code) {
     case JSONRPC_ERROR.SESSION_NOT_FOUND:
       return 404;
+    case JSONRPC_ERROR.FORBIDDEN:
+      return 403;
     case JSONRPC_ERROR.SERVER_BUSY:
       return 503;
     case JSONRPC_ERROR.INTERNAL_ERROR:

@@ -17,7 +17,13 @@ import {
 import { HEADER } from "../../session/envelope_codec.ts";
 import { JSONRPC_ERROR, requestIdOf } from "../../session/envelope.ts";
 import { consoleLogger, describeError, type Logger } from "../../session/logger.ts";
-import { hostGuard, type HostGuardOptions } from "./host_guard.ts";
+import {
+  type Authorize,
+  FORBIDDEN_SESSION,
+  type GateVerdict,
+  requestGate,
+} from "./authorization.ts";
+import type { HostGuardOptions } from "./host_guard.ts";
 import { jsonRpcErrorResponse, readMessageBody } from "./http_message.ts";
 import { MemoryEventStore } from "./memory_event_store.ts";
 
@@ -41,6 +47,12 @@ export interface StreamableHttpEndpointOptions extends HostGuardOptions {
   idleTimeoutMs?: number;
   /** Where session events are logged. @default {consoleLogger()} */
   logger?: Logger;
+  /**
+   * Decides who sent each request (see `bearerTokenAuth`); a session then belongs to the
+   * principal that created it and refuses every other one with 403. Without it, anyone who can
+   * reach the endpoint is let in.
+   */
+  authorize?: Authorize;
 }
 
 /** What serves one session, as the endpoint's owner builds it. */
@@ -73,6 +85,8 @@ interface Entry {
   transport: WebStandardStreamableHTTPServerTransport;
   session: EndpointSession;
   lastSeen: number;
+  /** The principal that created it, when requests are authorized. */
+  principal?: string;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -103,7 +117,7 @@ const HTTP_REFUSAL = -32000;
 export class StreamableHttpEndpoint {
   readonly #options: StreamableHttpEndpointOptions;
   readonly #admit: EndpointAdmit;
-  readonly #guard: (request: Request) => Response | undefined;
+  readonly #gate: (request: Request) => Promise<GateVerdict>;
   readonly #logger: Logger;
   readonly #maxBodyBytes: number;
   readonly #maxSessions: number;
@@ -123,7 +137,7 @@ export class StreamableHttpEndpoint {
     this.#options = options;
     this.#admit = admit;
     this.#logger = options.logger ?? consoleLogger();
-    this.#guard = hostGuard(options);
+    this.#gate = requestGate(options);
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#maxSessions = options.maxSessions ?? 10_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 1_800_000;
@@ -151,11 +165,8 @@ export class StreamableHttpEndpoint {
    * endpoint, so it can be passed around as a plain function.
    */
   readonly fetch = async (request: Request): Promise<Response> => {
-    const refused = this.#guard(request);
-    if (refused) {
-      await request.body?.cancel();
-      return refused;
-    }
+    const { refused, principal } = await this.#gate(request);
+    if (refused) return refused;
     if (this.#closed) {
       await request.body?.cancel();
       return jsonRpcErrorResponse(
@@ -169,12 +180,13 @@ export class StreamableHttpEndpoint {
       );
     }
     this.#sweepIdleSoon();
-    if (request.method === "POST") return await this.#post(request);
+    if (request.method === "POST") return await this.#post(request, principal);
     if (request.method === "GET" || request.method === "DELETE") {
       const entry = this.#entry(request);
-      if (entry) return await entry.transport.handleRequest(request);
+      const refused = entry ? this.#foreign(entry, principal) : sessionNotFound(request);
+      if (!refused) return await entry!.transport.handleRequest(request);
       await request.body?.cancel();
-      return sessionNotFound(request);
+      return refused;
     }
     await request.body?.cancel();
     return jsonRpcErrorResponse(
@@ -196,7 +208,7 @@ export class StreamableHttpEndpoint {
     await Promise.all([...this.#sessions.values()].map((entry) => this.#end(entry)));
   }
 
-  async #post(request: Request): Promise<Response> {
+  async #post(request: Request, principal: string | undefined): Promise<Response> {
     const read = await readMessageBody(request, this.#maxBodyBytes);
     if (!read.ok) return read.response;
     let body: unknown;
@@ -208,14 +220,20 @@ export class StreamableHttpEndpoint {
         message: "Parse error: the body is not JSON; send one JSON-RPC message",
       });
     }
-    if (isInitialize(body)) return await this.#initialize(request, body);
+    if (isInitialize(body)) return await this.#initialize(request, body, principal);
     const entry = this.#entry(request);
     if (!entry) return sessionNotFound(request);
+    const foreign = this.#foreign(entry, principal);
+    if (foreign) return foreign;
     const intercepted = await entry.session.intercept?.(request, body);
     return intercepted ?? await entry.transport.handleRequest(request, { parsedBody: body });
   }
 
-  async #initialize(request: Request, body: JSONRPCMessage): Promise<Response> {
+  async #initialize(
+    request: Request,
+    body: JSONRPCMessage,
+    principal: string | undefined,
+  ): Promise<Response> {
     const id = requestIdOf(body) ?? null;
     if (request.headers.has(HEADER.STANDARD_SESSION_ID)) {
       return jsonRpcErrorResponse(400, {
@@ -240,13 +258,17 @@ export class StreamableHttpEndpoint {
     try {
       const admitted = await this.#admit(body);
       if (admitted instanceof Response) return admitted;
-      return await this.#open(request, admitted);
+      return await this.#open(request, admitted, principal);
     } finally {
       this.#opening--;
     }
   }
 
-  async #open(request: Request, admission: EndpointAdmission): Promise<Response> {
+  async #open(
+    request: Request,
+    admission: EndpointAdmission,
+    principal: string | undefined,
+  ): Promise<Response> {
     const { eventStore, enableJsonResponse, retryInterval } = this.#options;
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
@@ -268,7 +290,7 @@ export class StreamableHttpEndpoint {
     });
     const session = await admission.open(transport);
     // Named by the callbacks above, which run only once the transport handles initialize.
-    const entry: Entry = { transport, session, lastSeen: Date.now() };
+    const entry: Entry = { transport, session, lastSeen: Date.now(), principal };
     const response = await transport.handleRequest(request, {
       parsedBody: admission.initialize,
     });
@@ -284,6 +306,16 @@ export class StreamableHttpEndpoint {
     const entry = sessionId === null ? undefined : this.#sessions.get(sessionId);
     if (entry) entry.lastSeen = Date.now();
     return entry;
+  }
+
+  /** The refusal of a request by a principal the session does not belong to, if it is one. */
+  #foreign(entry: Entry, principal: string | undefined): Response | undefined {
+    if (entry.principal === principal) return undefined;
+    this.#logger.log("warn", "session.foreign_principal", {
+      sessionId: entry.transport.sessionId,
+      principal,
+    });
+    return jsonRpcErrorResponse(403, FORBIDDEN_SESSION);
   }
 
   async #end(entry: Entry): Promise<void> {

@@ -19,6 +19,14 @@
  * @module
  */
 
+export {
+  type Authorize,
+  bearerTokenAuth,
+  type BearerTokenAuthOptions,
+  type GateVerdict,
+  type Principal,
+  requestGate,
+} from "../http/authorization.ts";
 export { hostGuard, type HostGuardOptions } from "../http/host_guard.ts";
 export {
   MemoryEventStore,

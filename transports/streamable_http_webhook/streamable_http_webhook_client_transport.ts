@@ -5,6 +5,7 @@
  * @module
  */
 
+import { noRedirectFetch } from "../http/no_redirect.ts";
 import {
   type JSONRPCMessage,
   type MessageExtraInfo,
@@ -80,7 +81,12 @@ export class StreamableHttpWebhookClientTransport implements Transport {
     this.#listen = receiving.listen;
     this.#webhookUrl = receiving.webhookUrl;
     this.#logger = options.logger ?? consoleLogger();
-    this.#inner = new StreamableHTTPClientTransport(new URL(options.serverUrl), options.http);
+    const userFetch = options.http?.fetch as ((request: Request) => Promise<Response>) | undefined;
+    this.#inner = new StreamableHTTPClientTransport(new URL(options.serverUrl), {
+      ...options.http,
+      // A redirect would carry initialize, with its webhook secret, to another origin.
+      fetch: noRedirectFetch(userFetch),
+    });
     this.#inner.onclose = () => this.onclose?.();
     this.#inner.onerror = (error) => this.onerror?.(error);
     this.#inner.onmessage = (message: JSONRPCMessage) => this.#fromStream(message);

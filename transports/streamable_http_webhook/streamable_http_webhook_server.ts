@@ -21,7 +21,7 @@ import {
   StreamableHttpEndpoint,
   type StreamableHttpEndpointOptions,
 } from "../http/streamable_http_endpoint.ts";
-import { webhookUrlPolicy } from "../webhook/webhook_address_policy.ts";
+import { vetOf, webhookUrlPolicy } from "../webhook/webhook_address_policy.ts";
 import { WebhookCallRouter } from "./webhook_call_router.ts";
 import { WebhookOutbox, type WebhookOutboxOptions } from "../webhook/webhook_outbox.ts";
 import { unusableSessionSecret, WEBHOOK_RETURN_ADDRESS } from "../webhook/webhook_server.ts";
@@ -83,8 +83,8 @@ export class StreamableHttpWebhookServer {
   constructor(options: StreamableHttpWebhookServerOptions) {
     this.#options = options;
     const logger = options.logger ?? consoleLogger();
-    this.#outbox = new WebhookOutbox({ ...options, logger });
     this.#addressPolicy = options.addressPolicy ?? webhookUrlPolicy();
+    this.#outbox = new WebhookOutbox({ vet: vetOf(this.#addressPolicy), ...options, logger });
     this.#webhookTools = new Set(options.webhookTools ?? []);
     this.#logger = logger;
     this.#endpoint = new StreamableHttpEndpoint(

@@ -20,6 +20,16 @@
  */
 
 export {
+  type Authorize,
+  bearerTokenAuth,
+  type BearerTokenAuthOptions,
+  type GateVerdict,
+  type Principal,
+  requestGate,
+} from "../http/authorization.ts";
+export type { HostGuardOptions } from "../http/host_guard.ts";
+export { noRedirectFetch, RedirectRefusedError } from "../http/no_redirect.ts";
+export {
   unusableSessionSecret,
   WEBHOOK_RETURN_ADDRESS,
   WebhookServer,
@@ -58,6 +68,8 @@ export {
 } from "./webhook_outbox.ts";
 export {
   checkWebhookUrl,
+  vetOf,
+  type WebhookUrlPolicy,
   webhookUrlPolicy,
   type WebhookUrlPolicyOptions,
   type WebhookUrlVerdict,

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lookup } from "node:dns/promises";
 import type { AddressPolicy } from "../../session/address_policy.ts";
 
 /** Options for {@linkcode checkWebhookUrl} and {@linkcode webhookUrlPolicy}. */
@@ -16,12 +17,35 @@ export interface WebhookUrlPolicyOptions {
   allowHosts?: Iterable<string>;
   /** Any further URL this predicate accepts is allowed. */
   allow?: (url: URL) => boolean;
-  /** Resolves a host name to its addresses. @default A and AAAA records through `Deno.resolveDns` */
+  /**
+   * Addresses allowed although they are in a restricted range, such as one known internal
+   * receiver (`(ip) => ip === "10.0.0.5"`); a name must still resolve to allowed addresses only.
+   */
+  allowAddress?: (ip: string) => boolean;
+  /**
+   * Resolves a host name to its addresses.
+   * @default the system resolver (`node:dns` lookup, every A and AAAA address)
+   */
   resolve?: (hostname: string) => Promise<string[]>;
 }
 
-/** The verdict of {@linkcode checkWebhookUrl}. */
-export type WebhookUrlVerdict = { ok: true } | { ok: false; reason: string };
+/**
+ * The verdict of {@linkcode checkWebhookUrl}. When the URL names a host that was resolved,
+ * `addresses` are the addresses that passed: deliveries connect to those, so that a DNS answer
+ * that changes after the check cannot send them elsewhere.
+ */
+export type WebhookUrlVerdict =
+  | { ok: true; addresses?: string[] }
+  | { ok: false; reason: string };
+
+/**
+ * An {@linkcode AddressPolicy} for webhook URLs that can also vet a URL again just before a
+ * delivery and say which addresses to connect to (see {@linkcode webhookUrlPolicy}).
+ */
+export type WebhookUrlPolicy = AddressPolicy & {
+  /** Checks `url` now; a passing verdict carries the addresses to connect to, if resolved. */
+  readonly vet: (url: string) => Promise<WebhookUrlVerdict>;
+};
 
 /**
  * Checks a webhook URL: `http:` or `https:`, and a host that is neither a name for this machine
@@ -66,18 +90,21 @@ export async function checkWebhookUrl(
     }
     if (addresses.length === 0) return refuse(address, `${host} does not resolve`);
   }
+  if (isIpLiteral(host) && options.allowAddress?.(host)) return { ok: true };
   for (const ip of addresses) {
     const kind = restrictedKind(ip);
-    if (kind) {
+    if (kind && !options.allowAddress?.(ip)) {
       return refuse(address, `${ip} is ${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} address`);
     }
   }
-  return { ok: true };
+  return isIpLiteral(host) ? { ok: true } : { ok: true, addresses };
 }
 
 /**
  * The default address policy of webhook servers, as an {@linkcode AddressPolicy}: see
- * {@linkcode checkWebhookUrl}.
+ * {@linkcode checkWebhookUrl}. Its `vet` checks a URL again before each delivery (the webhook
+ * servers do so, caching a verdict for a minute) and pins the delivery to the addresses that
+ * passed.
  *
  * @example Allow loopback for local development
  * ```ts
@@ -87,11 +114,29 @@ export async function checkWebhookUrl(
  * console.log(await policy("http://127.0.0.1:8787/hook")); // true
  * ```
  */
-export function webhookUrlPolicy(options: WebhookUrlPolicyOptions = {}): AddressPolicy {
-  return async (address) => {
+export function webhookUrlPolicy(options: WebhookUrlPolicyOptions = {}): WebhookUrlPolicy {
+  const policy = async (address: string) => {
     const verdict = await checkWebhookUrl(address, options);
     return verdict.ok || verdict.reason;
   };
+  return Object.assign(policy, { vet: (url: string) => checkWebhookUrl(url, options) });
+}
+
+/**
+ * The `vet` of a policy made by {@linkcode webhookUrlPolicy}, for the webhook outbox; undefined
+ * for other policies (their verdicts are taken when a session begins, and not again).
+ *
+ * @example
+ * ```ts
+ * import { vetOf, webhookUrlPolicy } from "@asyncmcp/asyncmcp/webhook";
+ *
+ * console.log(typeof vetOf(webhookUrlPolicy())); // "function"
+ * ```
+ */
+export function vetOf(
+  policy: AddressPolicy,
+): ((url: string) => Promise<WebhookUrlVerdict>) | undefined {
+  return (policy as Partial<WebhookUrlPolicy>).vet;
 }
 
 function refuse(address: string, why: string): WebhookUrlVerdict {
@@ -99,13 +144,9 @@ function refuse(address: string, why: string): WebhookUrlVerdict {
 }
 
 async function resolveDns(hostname: string): Promise<string[]> {
-  const settled = await Promise.allSettled([
-    Deno.resolveDns(hostname, "A"),
-    Deno.resolveDns(hostname, "AAAA"),
-  ]);
-  const found = settled.flatMap((result) => result.status === "fulfilled" ? result.value : []);
-  if (found.length === 0 && settled[0].status === "rejected") throw settled[0].reason;
-  return found;
+  // The resolver HTTP clients use (hosts file included), so that the check sees what they would.
+  const found = await lookup(hostname, { all: true, verbatim: true });
+  return found.map((entry) => entry.address);
 }
 
 function isIpLiteral(host: string): boolean {
@@ -123,7 +164,12 @@ function restrictedKind(ip: string): string | undefined {
     if (a === 169 && b === 254) return "link-local";
     if (a === 100 && b >= 64 && b <= 127) return "carrier-grade NAT";
     if (a === 198 && (b === 18 || b === 19)) return "benchmarking";
-    if (a === 192 && b === 0 && Number(v4[3]) === 0) return "reserved";
+    const c = Number(v4[3]);
+    if ((a === 192 && b === 0 && c === 2) || (a === 198 && b === 51 && c === 100)) {
+      return "documentation";
+    }
+    if (a === 203 && b === 0 && c === 113) return "documentation";
+    if (a === 192 && b === 0 && c === 0) return "reserved";
     if (a >= 224) return a < 240 ? "multicast" : "reserved";
     return undefined;
   }

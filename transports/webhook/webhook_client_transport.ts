@@ -7,6 +7,7 @@
 import { ClientTransport } from "../../session/client_transport.ts";
 import { HEADER } from "../../session/envelope_codec.ts";
 import { consoleLogger, describeError, type Logger } from "../../session/logger.ts";
+import { noRedirectFetch } from "../http/no_redirect.ts";
 import { WEBHOOK_RETURN_ADDRESS } from "./webhook_server.ts";
 import type { WebhookListenOptions, WebhookReceiver } from "./webhook_receiver.ts";
 import { webhookReceiving, type WebhookReceivingOptions } from "./webhook_receiving.ts";
@@ -122,7 +123,7 @@ export class WebhookClientTransport extends ClientTransport {
     headers.set(HEADER.SESSION_ID, sessionId);
     headers.set(HEADER.CLIENT_ID, this.clientId);
     try {
-      const response = await (this.#requestOptions.fetch ?? fetch)(
+      const response = await noRedirectFetch(this.#requestOptions.fetch)(
         new Request(this.#serverUrl, {
           method: "DELETE",
           headers,

@@ -18,6 +18,12 @@ import {
 } from "./webhook_signature.ts";
 import { pause } from "../../session/pause.ts";
 import { retryAfterMs } from "../http/retry_after.ts";
+import { pinnedPost } from "./pinned_post.ts";
+import type { WebhookUrlVerdict } from "./webhook_address_policy.ts";
+
+/** How long an address check is trusted before a delivery checks again, in ms. */
+const VERDICT_TTL_MS = 60_000;
+const PASSED: WebhookUrlVerdict = { ok: true };
 
 /** What {@linkcode WebhookOutboxOptions.onDeliveryFailure} receives. */
 export interface WebhookDeliveryFailure {
@@ -33,6 +39,8 @@ export interface WebhookDeliveryFailure {
   status?: number;
   /** The last network error, when it did not. */
   error?: unknown;
+  /** Why the URL no longer passed the address check, when that is why it was not sent. */
+  refused?: string;
 }
 
 /**
@@ -62,8 +70,9 @@ export class WebhookDeliveryError extends DeliveryFailedError {
    */
   constructor(message: string, failure: WebhookDeliveryFailure) {
     super(message, {
-      permanent: failure.status !== undefined && failure.status >= 400 && failure.status < 500 &&
-        failure.status !== 408 && failure.status !== 429,
+      permanent: failure.refused !== undefined ||
+        (failure.status !== undefined && failure.status >= 400 && failure.status < 500 &&
+          failure.status !== 408 && failure.status !== 429),
       deliveryId: failure.deliveryId,
     }, { cause: failure.error });
     this.name = "WebhookDeliveryError";
@@ -79,9 +88,15 @@ export interface WebhookOutboxOptions {
    * own secret (`_meta.webhookSecret`, passed to `send`) takes precedence.
    */
   signingKey?: SigningKeyInput | ((url: string) => SigningKeyInput | undefined);
-  /** Attempts per delivery, the first included. @default {6} */
+  /**
+   * Attempts per delivery, the first included. @default {Infinity} (retries are bounded by
+   * `maxElapsedMs`)
+   */
   maxAttempts?: number;
-  /** Give up once this much time has passed since the first attempt, in ms. @default {60_000} */
+  /**
+   * Give up once this much time has passed since the first attempt, in ms: a receiver that is
+   * down for less still gets every delivery. @default {60_000}
+   */
   maxElapsedMs?: number;
   /** Wait before the first retry, doubled for each next one (with jitter), in ms. @default {200} */
   initialDelayMs?: number;
@@ -91,8 +106,18 @@ export interface WebhookOutboxOptions {
   attemptTimeoutMs?: number;
   /** Called with every delivery that finally failed (after logging it). */
   onDeliveryFailure?: (failure: WebhookDeliveryFailure) => void;
-  /** The HTTP client. @default {globalThis.fetch} */
+  /**
+   * The HTTP client. When given, deliveries go through it and are not pinned to checked
+   * addresses. @default {globalThis.fetch} (and `node:http` for pinned deliveries)
+   */
   fetch?: (request: Request) => Promise<Response>;
+  /**
+   * Checks a webhook URL again before each delivery (verdicts are kept for a minute) and names
+   * the addresses to connect to; a refused URL is not sent to. Webhook servers pass their
+   * address policy's `vet` (see `webhookUrlPolicy`). @default no check (the address was checked
+   * when the session began)
+   */
+  vet?: (url: string) => Promise<WebhookUrlVerdict>;
   /** Where events are logged. @default {consoleLogger()} */
   logger?: Logger;
 }
@@ -134,6 +159,8 @@ export class WebhookOutbox implements Outbox {
   /** Keys by secret, newest last; bounded so that many sessions cannot grow it. */
   #keys = new Map<string, WebhookSigningKey>();
   #signingKey: WebhookSigningKey | ((url: string) => SigningKeyInput | undefined) | undefined;
+  /** Recent address checks by URL, bounded. */
+  #verdicts = new Map<string, { verdict: Promise<WebhookUrlVerdict>; until: number }>();
 
   /**
    * Validates the options.
@@ -149,12 +176,15 @@ export class WebhookOutbox implements Outbox {
       : signingKeyOf(signingKey);
     this.#fetch = options.fetch ?? ((request) => fetch(request));
     this.#logger = options.logger ?? consoleLogger();
-    this.#maxAttempts = options.maxAttempts ?? 6;
+    this.#maxAttempts = options.maxAttempts ?? Infinity;
     this.#maxElapsedMs = options.maxElapsedMs ?? 60_000;
     this.#initialDelayMs = options.initialDelayMs ?? 200;
     this.#maxDelayMs = options.maxDelayMs ?? 10_000;
     this.#attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
-    if (!(Number.isInteger(this.#maxAttempts) && this.#maxAttempts >= 1)) {
+    if (
+      !((Number.isInteger(this.#maxAttempts) || this.#maxAttempts === Infinity) &&
+        this.#maxAttempts >= 1)
+    ) {
       throw new RangeError(
         `Cannot create webhook outbox as 'maxAttempts' must be a whole number of at least 1: current value is ${this.#maxAttempts}`,
       );
@@ -169,7 +199,7 @@ export class WebhookOutbox implements Outbox {
     const key = `${url} ${envelope.sessionId ?? envelope.clientId ?? ""}`;
     const previous = this.#tails.get(key) ?? Promise.resolve();
     // A failed delivery must not hold back the next one: only its completion is awaited.
-    const delivery = previous.then(() => this.#deliver(url, envelope, options?.secret));
+    const delivery = previous.then(() => this.#deliver(url, envelope, options));
     const tail = delivery.then(() => {}, () => {});
     this.#tails.set(key, tail);
     tail.then(() => {
@@ -188,6 +218,34 @@ export class WebhookOutbox implements Outbox {
     this.#abort.abort();
   }
 
+  async #post(
+    url: string,
+    headers: Headers,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<{ status: number; headers: Headers }> {
+    const response = await this.#fetch(
+      new Request(url, { method: "POST", headers, body, redirect: "manual", signal }),
+    );
+    await response.body?.cancel();
+    return response;
+  }
+
+  /** The URL's verdict, checked again at most once a minute. */
+  #vet(url: string): Promise<WebhookUrlVerdict> | WebhookUrlVerdict {
+    const { vet } = this.#options;
+    if (!vet) return PASSED;
+    const now = Date.now();
+    const cached = this.#verdicts.get(url);
+    if (cached && cached.until > now) return cached.verdict;
+    const verdict = vet(url);
+    this.#verdicts.set(url, { verdict, until: now + VERDICT_TTL_MS });
+    if (this.#verdicts.size > 1024) this.#verdicts.delete(this.#verdicts.keys().next().value!);
+    // A check that failed to run is not remembered.
+    verdict.catch(() => this.#verdicts.delete(url));
+    return verdict;
+  }
+
   #key(url: string, secret: string | undefined): WebhookSigningKey | undefined {
     const configured = this.#signingKey;
     const chosen = secret ?? (typeof configured === "function" ? configured(url) : configured);
@@ -202,13 +260,15 @@ export class WebhookOutbox implements Outbox {
     return key;
   }
 
-  async #deliver(url: string, envelope: Envelope, secret: string | undefined): Promise<void> {
-    const deliveryId = `msg_${crypto.randomUUID().replaceAll("-", "")}`;
+  async #deliver(url: string, envelope: Envelope, options: SendOptions = {}): Promise<void> {
+    // A message sent again keeps its id, so that a receiver that took it once drops the repeat.
+    const deliveryId = options.deliveryId ?? `msg_${crypto.randomUUID().replaceAll("-", "")}`;
     const { body, headers } = encodeHeaders(envelope);
-    const key = this.#key(url, secret);
+    const key = this.#key(url, options.secret);
     const started = Date.now();
     let status: number | undefined;
     let error: unknown;
+    let refused: string | undefined;
     let attempts = 0;
     while (attempts < this.#maxAttempts && !this.#abort.signal.aborted) {
       attempts++;
@@ -216,29 +276,35 @@ export class WebhookOutbox implements Outbox {
       error = undefined;
       let waitMs: number | undefined;
       try {
+        const verdict = await this.#vet(url);
+        if (!verdict.ok) {
+          // The address no longer passes (its name now resolves somewhere refused): never sent.
+          refused = verdict.reason;
+          error = new Error(verdict.reason);
+          break;
+        }
         if (key) {
           // Signed per attempt: the timestamp must be fresh when the receiver checks it.
           for (const [name, value] of Object.entries(await signDelivery(key, deliveryId, body))) {
             headers.set(name, value);
           }
         }
-        const response = await this.#fetch(
-          new Request(url, {
-            method: "POST",
+        const signal = AbortSignal.any([
+          this.#abort.signal,
+          AbortSignal.timeout(this.#attemptTimeoutMs),
+        ]);
+        const answer = verdict.addresses && !this.#options.fetch
+          ? await pinnedPost(new URL(url), {
+            addresses: verdict.addresses,
             headers,
             body,
-            redirect: "manual",
-            signal: AbortSignal.any([
-              this.#abort.signal,
-              AbortSignal.timeout(this.#attemptTimeoutMs),
-            ]),
-          }),
-        );
-        await response.body?.cancel();
-        status = response.status;
+            signal,
+          })
+          : await this.#post(url, headers, body, signal);
+        status = answer.status;
         if (status >= 200 && status < 300) return;
         if (status !== 429 && status < 500) break;
-        waitMs = retryAfterMs(response.headers.get("retry-after"));
+        waitMs = retryAfterMs(answer.headers.get("retry-after"));
       } catch (caught) {
         error = caught;
       }
@@ -248,7 +314,15 @@ export class WebhookOutbox implements Outbox {
       if (Date.now() - started + delay > this.#maxElapsedMs) break;
       await pause(delay, this.#abort.signal);
     }
-    const failure: WebhookDeliveryFailure = { url, envelope, deliveryId, attempts, status, error };
+    const failure: WebhookDeliveryFailure = {
+      url,
+      envelope,
+      deliveryId,
+      attempts,
+      status,
+      error,
+      refused,
+    };
     this.#logger.log("warn", "webhook.delivery_failed", {
       url,
       deliveryId,

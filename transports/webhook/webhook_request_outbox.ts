@@ -10,6 +10,7 @@ import { MessageRefusedError } from "../../session/errors.ts";
 import { describeError } from "../../session/logger.ts";
 import type { Outbox } from "../../session/outbox.ts";
 import { pause } from "../../session/pause.ts";
+import { noRedirectFetch, RedirectRefusedError } from "../http/no_redirect.ts";
 import { retryAfterMs } from "../http/retry_after.ts";
 
 /** Options for {@linkcode WebhookRequestOutbox}. */
@@ -47,7 +48,7 @@ export class WebhookRequestOutbox implements Outbox {
   /** Creates the outbox. */
   constructor(options: WebhookRequestOutboxOptions = {}) {
     this.#options = options;
-    this.#fetch = options.fetch ?? ((request) => fetch(request));
+    this.#fetch = noRedirectFetch(options.fetch);
   }
 
   /** POSTs one envelope to `url`; resolves once the server has acknowledged it. */
@@ -70,6 +71,13 @@ export class WebhookRequestOutbox implements Outbox {
           }),
         );
       } catch (error) {
+        if (error instanceof RedirectRefusedError) {
+          // The caller gets the reason as its request's answer, not a hang.
+          throw new MessageRefusedError(
+            { code: JSONRPC_ERROR.INTERNAL_ERROR, message: error.message },
+            error.status,
+          );
+        }
         throw new Error(`Cannot reach MCP server at ${url}: ${describeError(error)}`, {
           cause: error,
         });

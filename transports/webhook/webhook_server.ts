@@ -11,9 +11,11 @@ import { type Envelope, JSONRPC_ERROR, methodOf } from "../../session/envelope.t
 import { HostedServer } from "../../session/hosted_server.ts";
 import type { SessionOptions } from "../../session/session_host.ts";
 import { takeReturnSecret } from "../../session/return_address.ts";
+import { type Authorize, type GateVerdict, requestGate } from "../http/authorization.ts";
+import type { HostGuardOptions } from "../http/host_guard.ts";
 import { HttpInbox } from "../http/http_inbox.ts";
 import { jsonRpcErrorResponse, readMessageBody } from "../http/http_message.ts";
-import { webhookUrlPolicy } from "./webhook_address_policy.ts";
+import { vetOf, webhookUrlPolicy } from "./webhook_address_policy.ts";
 import { WebhookOutbox, type WebhookOutboxOptions } from "./webhook_outbox.ts";
 import { WebhookSigningKey } from "./webhook_signature.ts";
 
@@ -34,7 +36,8 @@ export const WEBHOOK_RETURN_ADDRESS = {
 } as const;
 
 /** Options for {@linkcode WebhookServer}. */
-export interface WebhookServerOptions extends SessionOptions, WebhookOutboxOptions {
+export interface WebhookServerOptions
+  extends SessionOptions, WebhookOutboxOptions, HostGuardOptions {
   /**
    * Which webhook URLs may be delivered to.
    * @default {webhookUrlPolicy()} (http and https only; no loopback, private, link-local or metadata address)
@@ -42,6 +45,12 @@ export interface WebhookServerOptions extends SessionOptions, WebhookOutboxOptio
   addressPolicy?: AddressPolicy;
   /** Largest request body accepted, in bytes; larger ones get 413. @default {4194304} (4 MiB) */
   maxBodyBytes?: number;
+  /**
+   * Decides who sent each request (see `bearerTokenAuth`); a session then belongs to the
+   * principal that created it and refuses every other one with 403. Without it, anyone who can
+   * reach the server is let in.
+   */
+  authorize?: Authorize;
   /**
    * How long `close()` waits for deliveries still being retried before it gives up on them
    * (each is then logged and passed to `onDeliveryFailure`), in ms. @default {10_000}
@@ -77,22 +86,25 @@ export class WebhookServer extends HostedServer {
   readonly #inbox: HttpInbox;
   readonly #maxBodyBytes: number;
   readonly #closeTimeoutMs: number;
+  readonly #gate: (request: Request) => Promise<GateVerdict>;
 
   /** Validates the options; requests are refused with 503 until `start()`. */
   constructor(options: WebhookServerOptions) {
     const inbox = new HttpInbox({ acknowledge });
-    const outbox = new WebhookOutbox(options);
+    const addressPolicy = options.addressPolicy ?? webhookUrlPolicy();
+    const outbox = new WebhookOutbox({ vet: vetOf(addressPolicy), ...options });
     super({
       ...options,
       inbox,
       outbox,
       returnAddressKey: WEBHOOK_RETURN_ADDRESS,
-      addressPolicy: options.addressPolicy ?? webhookUrlPolicy(),
+      addressPolicy,
     });
     this.#inbox = inbox;
     this.#outbox = outbox;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.#gate = requestGate(options);
     if (!(this.#maxBodyBytes > 0)) {
       throw new RangeError(
         `Cannot create webhook server as 'maxBodyBytes' must be positive: current value is ${this.#maxBodyBytes}`,
@@ -102,11 +114,14 @@ export class WebhookServer extends HostedServer {
 
   /**
    * The web-standard handler: `POST` a message, `DELETE` a session. Bound to the server, so it
-   * can be passed around as a plain function.
+   * can be passed around as a plain function. A `Host` or `Origin` that is not allowed gets 403
+   * (DNS rebinding), a request the `authorize` hook refuses gets its refusal.
    */
   readonly fetch = async (request: Request): Promise<Response> => {
-    if (request.method === "POST") return await this.#post(request);
-    if (request.method === "DELETE") return await this.#delete(request);
+    const { refused, principal } = await this.#gate(request);
+    if (refused) return refused;
+    if (request.method === "POST") return await this.#post(request, principal);
+    if (request.method === "DELETE") return await this.#delete(request, principal);
     await request.body?.cancel();
     return jsonRpcErrorResponse(
       405,
@@ -133,7 +148,7 @@ export class WebhookServer extends HostedServer {
     }
   }
 
-  async #post(request: Request): Promise<Response> {
+  async #post(request: Request, principal: string | undefined): Promise<Response> {
     const read = await readMessageBody(request, this.#maxBodyBytes);
     if (!read.ok) return read.response;
     const incoming = decodeHeaders(read.body, request.headers);
@@ -142,10 +157,10 @@ export class WebhookServer extends HostedServer {
     }
     const badSecret = checkSessionSecret(incoming.envelope);
     if (badSecret) return badSecret;
-    return await this.#inbox.deliver(incoming);
+    return await this.#inbox.deliver(incoming, principal);
   }
 
-  async #delete(request: Request): Promise<Response> {
+  async #delete(request: Request, principal: string | undefined): Promise<Response> {
     await request.body?.cancel();
     const sessionId = request.headers.get(HEADER.SESSION_ID) ??
       request.headers.get(HEADER.STANDARD_SESSION_ID);
@@ -157,7 +172,7 @@ export class WebhookServer extends HostedServer {
       });
     }
     const clientId = request.headers.get(HEADER.CLIENT_ID) ?? undefined;
-    if (!(await this.endSession(sessionId, { clientId }))) {
+    if (!(await this.endSession(sessionId, { clientId, principal }))) {
       return jsonRpcErrorResponse(404, {
         code: JSONRPC_ERROR.SESSION_NOT_FOUND,
         message: "Session not found: it ended, expired or never existed",
