@@ -12,7 +12,14 @@ import type {
   Transport,
   TransportSendOptions,
 } from "../sdk.ts";
-import { errorResponse, isResponse, JSONRPC_ERROR, methodOf, requestIdOf } from "./envelope.ts";
+import {
+  errorResponse,
+  isResponse,
+  JSONRPC_ERROR,
+  methodOf,
+  modernRevisionOf,
+  requestIdOf,
+} from "./envelope.ts";
 import { MessageRefusedError, TransportClosedError } from "./errors.ts";
 import type { InboxDelivery } from "./inbox.ts";
 import { consoleLogger, type Logger } from "./logger.ts";
@@ -130,19 +137,15 @@ export class ClientTransport implements Transport {
     }
     const id = requestIdOf(message);
     let wire = message;
-    if (methodOf(message) === "initialize") {
+    if (id !== undefined && modernRevisionOf(message) !== undefined) {
+      // A 2026-07-28 request names its own return address: there is no session to remember it.
+      wire = withMeta(message, this.#initializeMeta());
+    } else if (methodOf(message) === "initialize") {
       // Every SDK client starts with id 0: against a server that echoes no ClientId, a unique
       // id is what tells clients sharing a reply channel which answer is theirs.
       const wireId = `${this.clientId}/initialize/${id}`;
       this.#pendingInitialize = { wireId, id: id! };
-      const { initializeMeta } = this.#options;
-      wire = {
-        ...withMeta(
-          message,
-          typeof initializeMeta === "function" ? initializeMeta() : initializeMeta,
-        ),
-        id: wireId,
-      } as JSONRPCMessage;
+      wire = { ...withMeta(message, this.#initializeMeta()), id: wireId } as JSONRPCMessage;
     }
     try {
       await this.#options.outbox.send(this.#options.serverAddress, {
@@ -157,6 +160,12 @@ export class ClientTransport implements Transport {
       if (this.#pendingInitialize?.id === id) this.#pendingInitialize = undefined;
       queueMicrotask(() => this.onmessage?.(errorResponse(id, error.error)));
     }
+  }
+
+  /** The return address fields (and secret) that `initialize` and stateless requests carry. */
+  #initializeMeta(): Record<string, string> {
+    const { initializeMeta } = this.#options;
+    return typeof initializeMeta === "function" ? initializeMeta() : initializeMeta;
   }
 
   /** Called by the SDK client with the negotiated version; sent with later messages. */

@@ -43,6 +43,8 @@ export interface JsonRpcErrorObject {
   code: number;
   /** A sentence that says what went wrong and what to do. */
   message: string;
+  /** Facts about the error a client can act on (the supported versions, ...). */
+  data?: unknown;
 }
 
 /**
@@ -83,7 +85,45 @@ export const JSONRPC_ERROR = {
   SESSION_NOT_FOUND: -32001,
   /** Server error: the sender is known but may not use this session (403 over HTTP). */
   FORBIDDEN: -32003,
+  /** MCP 2026-07-28: the request names a protocol revision the server does not serve. */
+  UNSUPPORTED_PROTOCOL_VERSION: -32022,
 } as const;
+
+/**
+ * The `params._meta` key with which an MCP 2026-07-28 message names its protocol revision.
+ *
+ * @example
+ * ```ts
+ * import { PROTOCOL_VERSION_META_KEY } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(PROTOCOL_VERSION_META_KEY); // "io.modelcontextprotocol/protocolVersion"
+ * ```
+ */
+export const PROTOCOL_VERSION_META_KEY = "io.modelcontextprotocol/protocolVersion";
+
+/**
+ * The protocol revision a stateless (2026-07-28 era) request or notification names in
+ * `params._meta`, or undefined for 2025-era messages (and for `initialize`, which opens a
+ * 2025-era session whatever it carries).
+ *
+ * @example
+ * ```ts
+ * import { modernRevisionOf } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(modernRevisionOf({
+ *   jsonrpc: "2.0",
+ *   id: 1,
+ *   method: "tools/list",
+ *   params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } },
+ * })); // "2026-07-28"
+ * ```
+ */
+export function modernRevisionOf(message: JSONRPCMessage): string | undefined {
+  if (!("method" in message) || message.method === "initialize") return undefined;
+  const meta = (message.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
+  const revision = meta?.[PROTOCOL_VERSION_META_KEY];
+  return revision === undefined ? undefined : String(revision);
+}
 
 /**
  * The method of a request or notification, or undefined for a response.

@@ -5,6 +5,7 @@
  */
 
 import {
+  type ListChange,
   type SessionEnder,
   SessionHost,
   type SessionHostOptions,
@@ -32,6 +33,14 @@ export class HostedServer {
   /** Builds the session host; nothing is received until {@linkcode HostedServer.start}. */
   constructor(options: SessionHostOptions) {
     this.#host = new SessionHost(options);
+  }
+
+  /**
+   * Tells every open 2026-07-28 `subscriptions/listen` of this process that a list (or a
+   * resource) changed: `"tools"`, `"prompts"`, `"resources"` or `{ resource: uri }`.
+   */
+  notifyChanged(change: ListChange): void {
+    this.#host.notifyChanged(change);
   }
 
   /** Sessions and requests held in this process. */

@@ -25,8 +25,10 @@ export {
   JSONRPC_ERROR,
   type JsonRpcErrorObject,
   methodOf,
+  modernRevisionOf,
   type ParsedJsonRpc,
   parseJsonRpc,
+  PROTOCOL_VERSION_META_KEY,
   requestIdOf,
   type Routing,
 } from "./envelope.ts";
@@ -75,7 +77,9 @@ export { type KvLike, KvSessionStore, type KvSessionStoreOptions } from "./kv_se
 export { type SessionSend, SessionTransport } from "./session_transport.ts";
 export {
   type ConnectableServer,
+  type ListChange,
   newHexSessionId,
+  type ServerFactoryContext,
   type SessionEnder,
   SessionHost,
   type SessionHostOptions,

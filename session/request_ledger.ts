@@ -18,7 +18,7 @@ export interface InFlightRequest {
   readonly deadline: number;
 }
 
-/** How many answered request keys a ledger remembers, oldest forgotten first. */
+/** How many answered request keys a ledger remembers by default, oldest forgotten first. */
 const RECENT_ANSWERS = 512;
 
 /**
@@ -30,10 +30,15 @@ export class RequestLedger {
   readonly #inFlight = new Map<string, InFlightRequest>();
   readonly #answered = new Set<string>();
   readonly #onCountChange: (delta: number) => void;
+  readonly #recentAnswers: number;
 
-  /** Creates an empty ledger that reports each request it takes (+1) and lets go (-1). */
-  constructor(onCountChange: (delta: number) => void) {
+  /**
+   * Creates an empty ledger that reports each request it takes (+1) and lets go (-1), and
+   * remembers the keys of the last `recentAnswers` answered requests.
+   */
+  constructor(onCountChange: (delta: number) => void, recentAnswers = RECENT_ANSWERS) {
     this.#onCountChange = onCountChange;
+    this.#recentAnswers = recentAnswers;
   }
 
   /** Requests in flight. */
@@ -77,7 +82,7 @@ export class RequestLedger {
     if (!request) return undefined;
     for (const delivery of request.deliveries) delivery.ack();
     this.#answered.add(key);
-    if (this.#answered.size > RECENT_ANSWERS) {
+    if (this.#answered.size > this.#recentAnswers) {
       this.#answered.delete(this.#answered.values().next().value!);
     }
     return request;

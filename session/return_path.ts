@@ -1,6 +1,6 @@
 /**
- * The way back to a session's client: what its MCP server sends goes to the session's return
- * address, retried in place while the broker says it may pass, replaced by an error answer when
+ * The way back to a client: what an MCP server sends in a conversation (a session, or one
+ * stateless request) goes to the conversation's return address, retried in place while the broker says it may pass, replaced by an error answer when
  * the address refuses one message, kept for the client's next contact when it cannot arrive now,
  * and the session ended when the address takes nothing at all.
  *
@@ -24,9 +24,35 @@ import {
 } from "./errors.ts";
 import { describeError, type Logger } from "./logger.ts";
 import type { Outbox } from "./outbox.ts";
-import { requestKey } from "./request_ledger.ts";
-import type { HostedSession } from "./session_registry.ts";
+import type { RequestLedger } from "./request_ledger.ts";
 import type { SessionRecord } from "./session_store.ts";
+
+/** Where a conversation's messages go, and the routing facts they carry. */
+export type ReplyTarget = Pick<
+  SessionRecord,
+  "id" | "clientId" | "returnAddress" | "returnSecret" | "protocolVersion"
+>;
+
+/**
+ * One conversation whose messages the return path sends: a 2025 session (whose `record.id` is
+ * the session id), or one 2026-07-28 request (no session id).
+ */
+export interface Conversation {
+  /** Where its messages go. */
+  readonly record: ReplyTarget;
+  /** The requests in flight that its answers settle. */
+  readonly requests: RequestLedger;
+  /** The ledger key of a request id of this conversation. */
+  keyOf(id: RequestId): string;
+  /** The keys of its own requests in flight (a ledger may be shared by many conversations). */
+  ownKeys(): string[];
+  /** Messages that could not be delivered wait under this key for the client's next contact. */
+  readonly parkingKey: string;
+  /** The request key of the `initialize` it still has to answer (sessions only). */
+  pendingInitializeKey?: string;
+  /** Runs before the answer to `initialize` goes out (a session stores itself then). */
+  beforeInitializeAnswer?(): Promise<void>;
+}
 
 /** Options for {@linkcode ReturnPath}. */
 export interface ReturnPathOptions {
@@ -37,11 +63,9 @@ export interface ReturnPathOptions {
    * sent now then hands its request back; otherwise the result is kept for the client's next
    * contact.
    */
-  redeliverable: boolean;
-  /** Stores a session's record (before the client can learn its id). */
-  save: (record: SessionRecord) => Promise<void>;
-  /** Ends a session whose return address takes nothing. */
-  end: (session: HostedSession) => void;
+  redeliverable: () => boolean;
+  /** Ends a conversation whose return address takes nothing. */
+  end: (conversation: Conversation) => void;
   /** Keeps work in the set that closing waits for. */
   track: <T>(work: Promise<T>) => Promise<T>;
   /** Told of every failure nobody waits for. */
@@ -52,11 +76,12 @@ export interface ReturnPathOptions {
 
 /** Sends of one answer before the failure is taken as it is. */
 const SEND_ATTEMPTS = 3;
-/** Messages kept per session whose delivery failed, sent again when its client next writes. */
+/** Messages kept per client whose delivery failed, sent again when it next writes. */
 const MAX_PARKED_PER_SESSION = 100;
 
-/** A message kept after its delivery failed, to be sent again when the session's client writes. */
+/** A message kept after its delivery failed, to be sent again when its client writes. */
 interface Parked {
+  to: ReplyTarget;
   envelope: Envelope;
   deliveryId?: string;
 }
@@ -67,7 +92,7 @@ export class ReturnPath {
   answering = true;
   readonly #options: ReturnPathOptions;
   readonly #logger: Logger;
-  /** Messages whose delivery failed, by session id, until its client writes again. */
+  /** Messages whose delivery failed, by parking key, until their client writes again. */
   readonly #parked = new Map<string, Parked[]>();
 
   /** Creates the return path. */
@@ -76,9 +101,9 @@ export class ReturnPath {
     this.#logger = options.logger;
   }
 
-  /** Forgets what was kept for a session that ended. */
-  forget(sessionId: string): void {
-    this.#parked.delete(sessionId);
+  /** Forgets what was kept for a conversation that ended. */
+  forget(conversation: Conversation): void {
+    this.#parked.delete(conversation.parkingKey);
   }
 
   /** Sends an envelope to a known return address, as is. */
@@ -89,32 +114,35 @@ export class ReturnPath {
     return this.#options.outbox.send(to.returnAddress, envelope, { secret: to.returnSecret });
   }
 
-  /** Sends one message of `session`'s server; resolves once its return address took it. */
+  /** Sends one message of a conversation's server; resolves once its return address took it. */
   send(
-    session: HostedSession,
+    conversation: Conversation,
     message: JSONRPCMessage,
     _options?: TransportSendOptions,
   ): Promise<void> {
     const responseKey = isResponse(message)
-      ? requestKey((message as { id: RequestId }).id)
+      ? conversation.keyOf((message as { id: RequestId }).id)
       : undefined;
     if (!this.answering) {
       return Promise.reject(
         new TransportClosedError(
-          `Cannot send message as the server is closed: session ${session.record.id}`,
+          `Cannot send message as the server is closed: ${conversation.parkingKey}`,
         ),
       );
     }
-    if (responseKey !== undefined && !session.requests.get(responseKey)) {
+    if (responseKey !== undefined && !conversation.requests.get(responseKey)) {
       // Already answered (it timed out, or was cancelled): a second answer would only confuse.
-      this.#logger.log("debug", "answer.dropped", { sessionId: session.record.id, responseKey });
+      this.#logger.log("debug", "answer.dropped", {
+        sessionId: conversation.record.id,
+        responseKey,
+      });
       return Promise.resolve();
     }
     return this.#options.track(
-      this.#deliverFromSession(session, message, responseKey).catch((error) => {
+      this.#deliverFromSession(conversation, message, responseKey).catch((error) => {
         // The SDK only tells its own server's onerror; operators hear of it here.
         this.#logger.log("error", "send.failed", {
-          sessionId: session.record.id,
+          sessionId: conversation.record.id,
           method: methodOf(message),
           error: describeError(error),
         });
@@ -125,12 +153,12 @@ export class ReturnPath {
   }
 
   async #deliverFromSession(
-    session: HostedSession,
+    conversation: Conversation,
     message: JSONRPCMessage,
     responseKey: string | undefined,
   ): Promise<void> {
-    const { record } = session;
-    if (responseKey !== undefined && responseKey === session.pendingInitializeKey) {
+    const { record } = conversation;
+    if (responseKey !== undefined && responseKey === conversation.pendingInitializeKey) {
       const result = (message as { result?: { protocolVersion?: unknown } }).result;
       if (typeof result?.protocolVersion === "string") {
         record.protocolVersion = result.protocolVersion;
@@ -138,21 +166,21 @@ export class ReturnPath {
       try {
         // Stored before the client can learn the session id, so that any worker can serve
         // its next message.
-        await this.#options.save(record);
+        await conversation.beforeInitializeAnswer?.();
       } catch (error) {
-        session.requests.release(responseKey, true);
+        conversation.requests.release(responseKey, true);
         throw error;
       }
-      session.pendingInitializeKey = undefined;
+      conversation.pendingInitializeKey = undefined;
     }
     const envelope = envelopeFor(record, message);
     try {
       await this.#sendWithRetries(record, envelope);
     } catch (error) {
-      await this.#afterFailedSend(session, envelope, responseKey, error);
+      await this.#afterFailedSend(conversation, envelope, responseKey, error);
       throw error;
     }
-    if (responseKey !== undefined) session.requests.settle(responseKey);
+    if (responseKey !== undefined) conversation.requests.settle(responseKey);
   }
 
   /**
@@ -162,19 +190,19 @@ export class ReturnPath {
    * its place; an address that refuses even that ends the session.
    */
   async #afterFailedSend(
-    session: HostedSession,
+    conversation: Conversation,
     envelope: Envelope,
     responseKey: string | undefined,
     error: unknown,
   ): Promise<void> {
-    const { requests } = session;
+    const { requests } = conversation;
     if (!isPermanent(error)) {
-      if (responseKey !== undefined && !!this.#options.redeliverable) {
+      if (responseKey !== undefined && this.#options.redeliverable()) {
         // Possibly passing: hand the request back, later each time it comes back.
         requests.release(responseKey, true);
         return;
       }
-      this.#park(session, envelope, error);
+      this.#park(conversation, envelope, error);
       if (responseKey !== undefined) requests.settle(responseKey);
       return;
     }
@@ -182,18 +210,18 @@ export class ReturnPath {
     const request = requests.get(responseKey)!;
     try {
       await this.#sendWithRetries(
-        session.record,
-        envelopeFor(session.record, errorResponse(request.id, undeliverable(error))),
+        conversation.record,
+        envelopeFor(conversation.record, errorResponse(request.id, undeliverable(error))),
       );
     } catch (fallbackError) {
       if (isPermanent(fallbackError)) {
         // The address takes nothing: no worker should keep serving this session.
         this.#logger.log("warn", "session.address_gone", {
-          sessionId: session.record.id,
-          returnAddress: session.record.returnAddress,
+          sessionId: conversation.record.id,
+          returnAddress: conversation.record.returnAddress,
           error: describeError(fallbackError),
         });
-        this.#options.end(session);
+        this.#options.end(conversation);
       }
     } finally {
       // Running the request again would only repeat its effects.
@@ -201,12 +229,13 @@ export class ReturnPath {
     }
   }
 
-  /** Keeps a message that could not be delivered, for the session's client's next contact. */
-  #park(session: HostedSession, envelope: Envelope, error: unknown): void {
-    const { id } = session.record;
+  /** Keeps a message that could not be delivered, for the client's next contact. */
+  #park(conversation: Conversation, envelope: Envelope, error: unknown): void {
+    const id = conversation.parkingKey;
     let parked = this.#parked.get(id);
     if (!parked) this.#parked.set(id, parked = []);
     parked.push({
+      to: { ...conversation.record },
       envelope,
       deliveryId: error instanceof DeliveryFailedError ? error.deliveryId : undefined,
     });
@@ -226,19 +255,19 @@ export class ReturnPath {
   }
 
   /** Sends again what could not be delivered, now that the client has shown up. */
-  sendParked(session: HostedSession): void {
-    const parked = this.#parked.get(session.record.id);
+  sendParked(conversation: Conversation): void {
+    const parked = this.#parked.get(conversation.parkingKey);
     if (!parked) return;
-    this.#parked.delete(session.record.id);
-    for (const { envelope, deliveryId } of parked) {
+    this.#parked.delete(conversation.parkingKey);
+    for (const { to, envelope, deliveryId } of parked) {
       this.#options.track(
-        this.#options.outbox.send(session.record.returnAddress, envelope, {
-          secret: session.record.returnSecret,
+        this.#options.outbox.send(to.returnAddress, envelope, {
+          secret: to.returnSecret,
           deliveryId,
         }),
       ).catch((error) => {
         if (isPermanent(error)) this.#options.onerror(asError(error));
-        else this.#park(session, envelope, error);
+        else this.#park(conversation, envelope, error);
       });
     }
   }
@@ -266,23 +295,23 @@ export class ReturnPath {
    * Requests acknowledged on receipt (FIFO queues) will not come back from the broker: tell their
    * clients to send them again rather than leave them waiting.
    */
-  async answerUnredeliverable(sessions: HostedSession[]): Promise<void> {
+  async answerUnredeliverable(conversations: Conversation[]): Promise<void> {
     const answers: Promise<void>[] = [];
-    for (const session of sessions) {
-      for (const key of session.requests.keys()) {
-        if (session.requests.get(key)!.deliveries.length > 0) continue;
-        const request = session.requests.take(key)!;
+    for (const conversation of conversations) {
+      for (const key of conversation.ownKeys()) {
+        if (conversation.requests.get(key)!.deliveries.length > 0) continue;
+        const request = conversation.requests.take(key)!;
         answers.push(
           this.#options.outbox.send(
-            session.record.returnAddress,
+            conversation.record.returnAddress,
             envelopeFor(
-              session.record,
+              conversation.record,
               errorResponse(request.id, {
                 code: JSONRPC_ERROR.SERVER_BUSY,
                 message: "Cannot finish request as the server is shutting down: send it again",
               }),
             ),
-            { secret: session.record.returnSecret },
+            { secret: conversation.record.returnSecret },
           ).catch((error) => this.#options.onerror(asError(error))),
         );
       }
@@ -291,7 +320,10 @@ export class ReturnPath {
   }
 }
 
-/** The envelope of a message a session sends: its id, its client's id and the version in use. */
+/**
+ * The envelope of a message a conversation sends: its session id (if any), its client's id and
+ * the version in use.
+ */
 export function envelopeFor(
   record: Pick<SessionRecord, "id" | "clientId" | "protocolVersion">,
   message: JSONRPCMessage,

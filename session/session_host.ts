@@ -1,36 +1,37 @@
 /**
- * The server side of every asyncmcp transport: sessions created on `initialize`, routed by id,
- * answered at their return address, and ended on close or when idle.
+ * The server side of every asyncmcp transport: messages from one inbox are served in either MCP
+ * era, as 2025-11-25 sessions or as stateless 2026-07-28 requests, and answered at their return
+ * address through one outbox.
  *
  * @module
  */
 
-import { type RequestId, SUPPORTED_PROTOCOL_VERSIONS } from "../sdk.ts";
 import type { AddressPolicy } from "./address_policy.ts";
-import {
-  type Envelope,
-  errorResponse,
-  type InvalidEnvelope,
-  JSONRPC_ERROR,
-  type JsonRpcErrorObject,
-  methodOf,
-  requestIdOf,
-} from "./envelope.ts";
+import { DeliveryAnswers } from "./delivery_answers.ts";
+
 import type { Inbox, InboxDelivery } from "./inbox.ts";
+import { LegacySessions, type SessionEnder } from "./legacy_sessions.ts";
 import { consoleLogger, describeError, type Logger } from "./logger.ts";
 import type { Outbox } from "./outbox.ts";
-import { releaseDelaySeconds, requestKey } from "./request_ledger.ts";
-import { readReturnAddress, type ReturnAddressKey, takeReturnSecret } from "./return_address.ts";
-import { envelopeFor, ReturnPath } from "./return_path.ts";
-import { type ConnectableServer, type HostedSession, SessionRegistry } from "./session_registry.ts";
-import { MemorySessionStore, type SessionRecord, type SessionStore } from "./session_store.ts";
+import { errorResponse, JSONRPC_ERROR, modernRevisionOf } from "./envelope.ts";
+import { ReturnPath } from "./return_path.ts";
+import { type ListChange, StatelessRequests } from "./stateless_requests.ts";
+import type { ReturnAddressKey } from "./return_address.ts";
+import { type ConnectableServer, SessionRegistry } from "./session_registry.ts";
+import { MemorySessionStore, type SessionStore } from "./session_store.ts";
 
 export type { ConnectableServer } from "./session_registry.ts";
+export type { SessionEnder } from "./legacy_sessions.ts";
+export type { ListChange } from "./stateless_requests.ts";
 
 /** Options shared by every server-side transport (`SqsServer`, `SnsSqsServer`, ...). */
 export interface SessionOptions {
-  /** Builds a fresh MCP server for each session (and for each session rebuilt from the store). */
-  createServer: () => ConnectableServer | Promise<ConnectableServer>;
+  /**
+   * Builds a fresh MCP server for each session (and for each session rebuilt from the store),
+   * and, when it returns an SDK v2 server, for each stateless 2026-07-28 request; `context.era`
+   * says which.
+   */
+  createServer: (context: ServerFactoryContext) => ConnectableServer | Promise<ConnectableServer>;
   /**
    * Where sessions are remembered. Share one store (for example on Deno KV or Redis) between
    * workers reading the same queue, and any worker serves any session.
@@ -91,15 +92,13 @@ export interface SessionHostStatus {
   inFlightRequests: number;
 }
 
-/**
- * Who asks to end a session: a session bound to a principal or a client id ends only for that
- * principal and client.
- */
-export interface SessionEnder {
-  /** The client id the request carried, if any. */
-  clientId?: string;
-  /** The authenticated principal that sent the request, if the source authenticates. */
-  principal?: string;
+/** What `createServer` is told about the server it builds. */
+export interface ServerFactoryContext {
+  /**
+   * `"legacy"` for a 2025-11-25 session, `"modern"` for one stateless 2026-07-28 request (only
+   * SDK v2 servers serve those).
+   */
+  era: "legacy" | "modern";
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
@@ -107,10 +106,6 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30 * 60 * 1000;
 const DEFAULT_MAX_SESSIONS = 1000;
 const DEFAULT_MAX_IN_FLIGHT_PER_SESSION = 256;
 const DEFAULT_CLOSE_GRACE_MS = 500;
-/** Receives of a message whose handling keeps failing before it is left to the redrive policy. */
-const MAX_FAILED_RECEIVES = 10;
-/** The longest session id this host reads: anything longer cannot be one it made. */
-const MAX_SESSION_ID_LENGTH = 128;
 
 /**
  * Creates a session id: a random UUID's 122 bits as 32 lowercase hex digits, like the Python peer.
@@ -146,18 +141,18 @@ export function newHexSessionId(): string {
  * ```
  */
 export class SessionHost {
-  #options: SessionHostOptions;
-  #logger: Logger;
-  #idleTimeoutMs: number;
-  #requestTimeoutMs: number;
-  #maxSessions: number;
-  #maxInFlightPerSession: number;
-  #closeGraceMs: number;
-  #newSessionId: () => string;
-  #sessions: SessionRegistry;
-  #returns: ReturnPath;
+  readonly #options: SessionHostOptions;
+  readonly #logger: Logger;
+  readonly #idleTimeoutMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #closeGraceMs: number;
+  readonly #sessions: SessionRegistry;
+  readonly #returns: ReturnPath;
+  readonly #answers: DeliveryAnswers;
+  readonly #legacy: LegacySessions;
+  readonly #stateless: StatelessRequests;
   /** Work that close() must wait for: sessions being opened, answers being sent. */
-  #pending = new Set<Promise<unknown>>();
+  readonly #pending = new Set<Promise<unknown>>();
   #inFlightCount = 0;
   #drained?: () => void;
   #started = false;
@@ -167,49 +162,87 @@ export class SessionHost {
   /** Validates the options; nothing starts until {@linkcode SessionHost.start}. */
   constructor(options: SessionHostOptions) {
     this.#options = options;
-    this.#logger = options.logger ?? consoleLogger();
+    const logger = this.#logger = options.logger ?? consoleLogger();
     this.#idleTimeoutMs = positive("idleTimeoutMs", options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
     this.#requestTimeoutMs = positive(
       "requestTimeoutMs",
       options.requestTimeoutMs,
       DEFAULT_REQUEST_TIMEOUT_MS,
     );
-    this.#maxSessions = positive("maxSessions", options.maxSessions, DEFAULT_MAX_SESSIONS);
-    this.#maxInFlightPerSession = positive(
+    this.#closeGraceMs = nonNegative("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS);
+    const track = <T>(work: Promise<T>) => this.#track(work);
+    const onerror = (error: Error) => this.#options.onerror?.(error);
+    this.#returns = new ReturnPath({
+      outbox: options.outbox,
+      redeliverable: () => !options.inbox.acksOnReceipt,
+      end: (conversation) => {
+        const sessionId = conversation.record.id;
+        // A stateless request has no session to end; a later one names its address again.
+        if (sessionId === "") return;
+        this.#track(this.#sessions.end(sessionId, () => true)).catch((error) =>
+          this.#reportStoreFailure(sessionId, error)
+        );
+      },
+      track,
+      onerror,
+      logger,
+    });
+    this.#answers = new DeliveryAnswers({ returns: this.#returns, track, onerror, logger });
+    this.#sessions = new SessionRegistry({
+      createServer: () => options.createServer({ era: "legacy" }),
+      store: options.store ?? new MemorySessionStore(),
+      idleTimeoutMs: this.#idleTimeoutMs,
+      logger,
+      send: (session, message, sendOptions) => this.#returns.send(session, message, sendOptions),
+      countRequests: (delta) => this.#count(delta),
+      onServerClosed: (session) => {
+        for (const key of session.requests.keys()) session.requests.release(key);
+        this.#returns.forget(session);
+      },
+      onStoreFailure: (sessionId, error) => this.#reportStoreFailure(sessionId, error),
+    });
+    const maxInFlightPerSession = positive(
       "maxInFlightPerSession",
       options.maxInFlightPerSession,
       DEFAULT_MAX_IN_FLIGHT_PER_SESSION,
     );
-    this.#closeGraceMs = nonNegative("closeGraceMs", options.closeGraceMs, DEFAULT_CLOSE_GRACE_MS);
-    this.#newSessionId = options.newSessionId ?? newHexSessionId;
-    this.#returns = new ReturnPath({
-      outbox: options.outbox,
-      redeliverable: !options.inbox.acksOnReceipt,
-      save: (record) => this.#sessions.save(record),
-      end: (session) =>
-        this.#track(this.#sessions.end(session.record.id, () => true)).catch((error) =>
-          this.#reportStoreFailure(session.record.id, error)
-        ),
-      track: (work) => this.#track(work),
-      onerror: (error) => this.#options.onerror?.(error),
-      logger: this.#logger,
-    });
-    this.#sessions = new SessionRegistry({
+    this.#stateless = new StatelessRequests({
       createServer: options.createServer,
-      store: options.store ?? new MemorySessionStore(),
-      idleTimeoutMs: this.#idleTimeoutMs,
-      logger: this.#logger,
-      send: (session, message, sendOptions) => this.#returns.send(session, message, sendOptions),
-      countRequests: (delta) => {
-        this.#inFlightCount += delta;
-        if (this.#inFlightCount === 0) this.#drained?.();
-      },
-      onServerClosed: (session) => {
-        for (const key of session.requests.keys()) session.requests.release(key);
-        this.#returns.forget(session.record.id);
-      },
-      onStoreFailure: (sessionId, error) => this.#reportStoreFailure(sessionId, error),
+      returns: this.#returns,
+      answers: this.#answers,
+      returnAddressKey: options.returnAddressKey,
+      addressPolicy: options.addressPolicy,
+      maxInFlightPerClient: maxInFlightPerSession,
+      requestTimeoutMs: this.#requestTimeoutMs,
+      acksOnReceipt: () => options.inbox.acksOnReceipt,
+      countRequests: (delta) => this.#count(delta),
+      track,
+      logger,
     });
+    this.#legacy = new LegacySessions({
+      sessions: this.#sessions,
+      returns: this.#returns,
+      answers: this.#answers,
+      returnAddressKey: options.returnAddressKey,
+      addressPolicy: options.addressPolicy,
+      maxSessions: positive("maxSessions", options.maxSessions, DEFAULT_MAX_SESSIONS),
+      maxInFlightPerSession,
+      requestTimeoutMs: this.#requestTimeoutMs,
+      newSessionId: options.newSessionId ?? newHexSessionId,
+      acksOnReceipt: () => options.inbox.acksOnReceipt,
+      closed: () => this.#closed,
+      track,
+      onerror,
+      logger,
+    });
+  }
+
+  /**
+   * Tells every open 2026-07-28 `subscriptions/listen` of this process that a list (or a
+   * resource) changed: `"tools"`, `"prompts"`, `"resources"` or `{ resource: uri }`.
+   */
+  notifyChanged(change: ListChange): void {
+    this.#stateless.notifyChanged(change);
   }
 
   /** What the host holds right now. */
@@ -267,263 +300,43 @@ export class SessionHost {
     // sent after that would make the client see two.
     this.#returns.answering = false;
     await this.#settlePending();
-    await this.#returns.answerUnredeliverable(this.#sessions.all());
+    await this.#returns.answerUnredeliverable([
+      ...this.#sessions.all(),
+      ...this.#stateless.conversations(),
+    ]);
     await inbox.close();
+    await this.#stateless.close();
     await this.#sessions.close();
     await outbox.close();
   }
 
   /**
    * Ends a session: closes its MCP server and forgets it here and in the store. With `from` (a
-   * client's own request, such as an HTTP DELETE) a session bound to a client id ends only when
-   * `from` carries that id. Resolves false when there is no such session, or it is not theirs.
+   * client's own request, such as an HTTP DELETE) a session bound to a principal or a client id
+   * ends only for them. Resolves false when there is no such session, or it is not theirs.
    */
   endSession(sessionId: string, from?: SessionEnder): Promise<boolean> {
-    if (!plausibleSessionId(sessionId)) return Promise.resolve(false);
-    return this.#sessions.end(
-      sessionId,
-      (record) =>
-        from === undefined ||
-        (record.principal === from.principal && clientMatches(record, from.clientId)),
-    );
+    return this.#legacy.end(sessionId, from);
   }
 
   #accept(delivery: InboxDelivery): void {
     const { incoming } = delivery;
-    if (!incoming.ok) {
-      this.#answerInvalid(delivery, incoming.invalid);
-      return;
-    }
-    const { envelope } = incoming;
-    if (methodOf(envelope.message) === "initialize") {
-      this.#track(this.#initialize(delivery, envelope)).catch((error) =>
-        this.#fail(delivery, error)
-      );
-      return;
-    }
-    if (envelope.sessionId === undefined) {
-      this.#refuse(
-        delivery,
-        "message has no session id (the X-Session-ID header, or the SessionId attribute on a queue) " +
-          "and is not an initialize request",
-      );
-      return;
-    }
-    this.#withSession(delivery, envelope.sessionId, (session) => {
-      if (session) this.#route(session, delivery, envelope);
-      else this.#refuse(delivery, "unknown or expired session", {}, SESSION_NOT_FOUND);
-    });
+    if (!incoming.ok) this.#legacy.answerInvalid(delivery, incoming.invalid);
+    else if (modernRevisionOf(incoming.envelope.message) !== undefined) {
+      this.#stateless.accept(delivery, incoming.envelope);
+    } else this.#legacy.accept(delivery, incoming.envelope);
   }
 
-  /** Finds the session (here, or rebuilt from the store) and hands it to `then`. */
-  #withSession(
-    delivery: InboxDelivery,
-    sessionId: string,
-    then: (session: HostedSession | undefined) => void,
-  ): void {
-    const live = this.#sessions.get(sessionId);
-    if (live) {
-      then(live);
-      return;
-    }
-    // An id this host could never have made is not looked up: the store may refuse the key.
-    if (!plausibleSessionId(sessionId)) {
-      then(undefined);
-      return;
-    }
-    this.#track(this.#sessions.load(sessionId)).then((session) => {
-      if (!session && this.#closed) delivery.release();
-      else then(session);
-    }).catch((error) => this.#fail(delivery, error));
-  }
-
-  #route(session: HostedSession, delivery: InboxDelivery, envelope: Envelope): void {
-    const { record, requests } = session;
-    if (record.principal !== delivery.principal) {
-      this.#refuse(delivery, "session belongs to another principal", {}, FORBIDDEN_SESSION);
-      return;
-    }
-    if (!clientMatches(record, envelope.clientId)) {
-      // Answering would tell the session's real client about a request it never sent.
-      this.#refuse(delivery, clientMismatch(envelope.clientId));
-      return;
-    }
-    const { message } = envelope;
-    const id = requestIdOf(message);
-    if (
-      envelope.protocolVersion !== undefined &&
-      !SUPPORTED_PROTOCOL_VERSIONS.includes(envelope.protocolVersion)
-    ) {
-      if (id === undefined) {
-        this.#refuse(delivery, `unsupported protocol version ${envelope.protocolVersion}`);
-        return;
-      }
-      this.#sendError(session.record, id, {
-        code: JSONRPC_ERROR.INVALID_REQUEST,
-        message: `Unsupported protocol version ${envelope.protocolVersion}: ` +
-          `use one of ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}`,
-      }, delivery);
-      return;
-    }
-    this.#sessions.touch(session);
-    this.#returns.sendParked(session);
-    if (id === undefined) {
-      session.transport.receive(message);
-      delivery.ack(record.id);
-      if (methodOf(message) === "notifications/cancelled") {
-        // A cancelled request is never answered (MCP spec), so its message is settled here or it
-        // would come back after close and run again.
-        const cancelled = (message as { params?: { requestId?: unknown } }).params?.requestId;
-        if (typeof cancelled === "string" || typeof cancelled === "number") {
-          requests.settle(requestKey(cancelled));
-        }
-      }
-      return;
-    }
-    const key = requestKey(id);
-    if (requests.answered(key)) {
-      this.#log("debug", "request.duplicate_answered", delivery, envelope);
-      delivery.ack();
-      return;
-    }
-    const pending = requests.get(key);
-    if (pending) {
-      this.#log("debug", "request.duplicate_in_flight", delivery, envelope);
-      if (this.#options.inbox.acksOnReceipt) delivery.ack(record.id);
-      else pending.deliveries.push(delivery);
-      return;
-    }
-    if (requests.size >= this.#maxInFlightPerSession) {
-      this.#sendError(session.record, id, {
-        code: JSONRPC_ERROR.SERVER_BUSY,
-        message: `Server busy: this session has ${this.#maxInFlightPerSession} requests ` +
-          "unanswered or undelivered; wait for their answers, then send it again",
-      }, delivery);
-      return;
-    }
-    let deliveries = [delivery];
-    if (this.#options.inbox.acksOnReceipt) {
-      // A FIFO queue withholds the session's next messages (cancellations, answers to the
-      // server's own requests) until this one is deleted, and an HTTP sender waits for its
-      // acknowledgement: settle now or the session stalls.
-      delivery.ack(record.id);
-      deliveries = [];
-    }
-    requests.begin(key, id, deliveries, Date.now() + this.#requestTimeoutMs);
-    if (!session.transport.receive(message)) requests.release(key);
-  }
-
-  async #initialize(delivery: InboxDelivery, envelope: Envelope): Promise<void> {
-    const { message } = envelope;
-    const id = requestIdOf(message);
-    if (id === undefined) {
-      this.#refuse(delivery, "initialize must be a request with an id");
-      return;
-    }
-    const earlier = this.#sessions.createdBy(delivery.messageId);
-    if (earlier) {
-      // The broker delivered this initialize again: it joins the session it created.
-      const sessionId = await earlier;
-      const session = sessionId === undefined ? undefined : this.#sessions.get(sessionId);
-      if (session) this.#route(session, delivery, { ...envelope, sessionId });
-      else delivery.ack();
-      return;
-    }
-    const { returnAddressKey, addressPolicy } = this.#options;
-    const returnAddress = readReturnAddress(message, returnAddressKey);
-    // The secret is for signing what the session sends; the MCP server never sees it.
-    const { message: initialize, secret: returnSecret } = takeReturnSecret(
-      message,
-      returnAddressKey,
-    );
-    if (returnAddress === undefined) {
-      this.#refuse(
-        delivery,
-        `initialize has no return address in params._meta.${returnAddressKey.meta}`,
-      );
-      return;
-    }
-    const verdict = await addressPolicy(returnAddress);
-    if (verdict !== true) {
-      // Sending even an error there is what the policy forbids.
-      const why = typeof verdict === "string"
-        ? verdict
-        : `Cannot use return address ${returnAddress} as this server's address policy refuses it`;
-      this.#refuse(delivery, "return address refused by the address policy", {
-        returnAddress,
-        why: typeof verdict === "string" ? verdict : undefined,
-      }, {
-        code: JSONRPC_ERROR.INVALID_PARAMS,
-        message: `${why}: use an address this server may reach, or ask its operator to allow it`,
-      });
-      return;
-    }
-    const replyTo = {
-      id: "",
-      clientId: envelope.clientId,
-      principal: delivery.principal,
-      returnAddress,
-      returnSecret,
-    };
-    if (this.#sessions.count >= this.#maxSessions) {
-      this.#sendError(replyTo, id, {
-        code: JSONRPC_ERROR.SERVER_BUSY,
-        message:
-          `Cannot create session as this server holds its limit of ${this.#maxSessions} sessions: ` +
-          "try again later or close unused sessions",
-      }, delivery);
-      return;
-    }
-    let session: HostedSession | undefined;
-    try {
-      const now = Date.now();
-      // A session id the client proposes is never adopted (session fixation).
-      const record: SessionRecord = {
-        ...replyTo,
-        id: this.#freshSessionId(),
-        initialize,
-        createdAt: now,
-        lastActiveAt: now,
-      };
-      session = await this.#sessions.create(record, delivery.messageId);
-    } catch (error) {
-      this.#sendError(replyTo, id, {
-        code: JSONRPC_ERROR.INTERNAL_ERROR,
-        message: `Cannot create session as the server failed to start: ${describeError(error)}`,
-      }, delivery);
-      this.#options.onerror?.(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    if (!session) {
-      delivery.release();
-      return;
-    }
-    session.pendingInitializeKey = requestKey(id);
-    this.#log("info", "session.created", delivery, { ...envelope, sessionId: session.record.id });
-    this.#route(session, delivery, {
-      ...envelope,
-      message: initialize,
-      sessionId: session.record.id,
-    });
-  }
-
-  #freshSessionId(): string {
-    const id = this.#newSessionId();
-    if (!plausibleSessionId(id)) {
-      throw new RangeError(
-        `Cannot create session as 'newSessionId' returned an unusable id: use 1 to ` +
-          `${MAX_SESSION_ID_LENGTH} visible ASCII characters, current value is ${
-            JSON.stringify(id)
-          }`,
-      );
-    }
-    return id;
+  #count(delta: number): void {
+    this.#inFlightCount += delta;
+    if (this.#inFlightCount === 0) this.#drained?.();
   }
 
   /** Housekeeping: ends idle sessions and answers requests the MCP server has held too long. */
   #sweep(): void {
     this.#sessions.sweepIdle();
     const now = Date.now();
+    this.#stateless.sweep(now);
     for (const session of this.#sessions.all()) {
       for (const key of session.requests.overdue(now)) {
         const { id } = session.requests.get(key)!;
@@ -533,14 +346,8 @@ export class SessionHost {
           timeoutMs: this.#requestTimeoutMs,
         });
         // The server's own answer, should it come, is then dropped as a second one.
-        this.#returns.send(
-          session,
-          errorResponse(id, {
-            code: JSONRPC_ERROR.INTERNAL_ERROR,
-            message: `Request timed out: the server did not answer within ` +
-              `${this.#requestTimeoutMs} ms; run long jobs as tasks`,
-          }),
-        ).catch(() => {});
+        this.#returns.send(session, errorResponse(id, timedOut(this.#requestTimeoutMs)))
+          .catch(() => {});
         session.transport.receive({
           jsonrpc: "2.0",
           method: "notifications/cancelled",
@@ -548,114 +355,6 @@ export class SessionHost {
         });
       }
     }
-  }
-
-  #answerInvalid(delivery: InboxDelivery, invalid: InvalidEnvelope): void {
-    const sessionId = invalid.sessionId;
-    if (sessionId === undefined) {
-      this.#refuse(delivery, invalid.error.message, { sessionId, clientId: invalid.clientId });
-      return;
-    }
-    this.#withSession(delivery, sessionId, (session) => {
-      if (!session) {
-        this.#refuse(delivery, `${invalid.error.message} (unknown session)`, {
-          sessionId,
-          clientId: invalid.clientId,
-        }, SESSION_NOT_FOUND);
-      } else if (session.record.principal !== delivery.principal) {
-        this.#refuse(delivery, "session belongs to another principal", {}, FORBIDDEN_SESSION);
-      } else if (!clientMatches(session.record, invalid.clientId)) {
-        this.#refuse(delivery, clientMismatch(invalid.clientId), { sessionId });
-      } else {
-        this.#sendError(session.record, invalid.id, invalid.error, delivery);
-      }
-    });
-  }
-
-  /** Sends an error response to a known return address and settles the delivery once it is out. */
-  #sendError(
-    record: Pick<
-      SessionRecord,
-      "id" | "clientId" | "returnAddress" | "returnSecret" | "protocolVersion"
-    >,
-    id: RequestId | null,
-    error: JsonRpcErrorObject,
-    delivery: InboxDelivery,
-  ): void {
-    this.#logger.log("warn", "message.answered_with_error", {
-      messageId: delivery.messageId,
-      sessionId: record.id || undefined,
-      clientId: record.clientId,
-      code: error.code,
-      reason: error.message,
-    });
-    if (delivery.refuse) {
-      // The sender is waiting for its reply: the error goes there, and only there.
-      delivery.refuse(error, id);
-      return;
-    }
-    this.#track(this.#returns.sendEnvelope(record, envelopeFor(record, errorResponse(id, error))))
-      .then(
-        () => delivery.ack(),
-        (sendError) => this.#fail(delivery, sendError),
-      );
-  }
-
-  /**
-   * A message whose return address cannot be used: log why, then tell the sender when it waits
-   * for a reply (HTTP), else dead-letter or drop it.
-   */
-  #refuse(
-    delivery: InboxDelivery,
-    reason: string,
-    fields: Record<string, unknown> = {},
-    error: JsonRpcErrorObject = {
-      code: JSONRPC_ERROR.INVALID_REQUEST,
-      message: `Invalid request: ${reason}`,
-    },
-  ): void {
-    const envelope = delivery.incoming.ok ? delivery.incoming.envelope : undefined;
-    this.#logger.log("warn", "message.refused", {
-      reason,
-      messageId: delivery.messageId,
-      receiveCount: delivery.receiveCount,
-      sessionId: envelope?.sessionId,
-      clientId: envelope?.clientId,
-      method: envelope ? methodOf(envelope.message) : undefined,
-      ...fields,
-    });
-    if (delivery.refuse) {
-      const id = envelope ? requestIdOf(envelope.message) ?? null : (
-        delivery.incoming.ok ? null : delivery.incoming.invalid.id
-      );
-      delivery.refuse(error, id);
-    } else {
-      delivery.reject();
-    }
-  }
-
-  /**
-   * Handling failed (the store, the broker): the message comes back later, each time later, and
-   * after {@linkcode MAX_FAILED_RECEIVES} receives it is left to the redrive policy.
-   */
-  #fail(delivery: InboxDelivery, error: unknown): void {
-    const fields = {
-      messageId: delivery.messageId,
-      receiveCount: delivery.receiveCount,
-      error: describeError(error),
-    };
-    if (delivery.receiveCount >= MAX_FAILED_RECEIVES) {
-      this.#logger.log("error", "message.abandoned", {
-        ...fields,
-        reason: `handling failed on ${delivery.receiveCount} receives`,
-      });
-      delivery.reject();
-    } else {
-      // Logged once, not at every one of its receives.
-      this.#logger.log(delivery.receiveCount === 1 ? "error" : "debug", "message.failed", fields);
-      delivery.release(releaseDelaySeconds(delivery.receiveCount));
-    }
-    this.#options.onerror?.(asError(error));
   }
 
   /** Keeps `work` in the set close() waits for until it settles. */
@@ -672,61 +371,17 @@ export class SessionHost {
 
   #reportStoreFailure(sessionId: string, error: unknown): void {
     this.#logger.log("error", "store.failed", { sessionId, error: describeError(error) });
-    this.#options.onerror?.(asError(error));
-  }
-
-  #log(
-    level: "debug" | "info",
-    event: string,
-    delivery: InboxDelivery,
-    envelope: Envelope,
-  ): void {
-    this.#logger.log(level, event, {
-      messageId: delivery.messageId,
-      sessionId: envelope.sessionId,
-      clientId: envelope.clientId,
-      method: methodOf(envelope.message),
-      requestId: requestIdOf(envelope.message),
-    });
+    this.#options.onerror?.(error instanceof Error ? error : new Error(String(error)));
   }
 }
 
-const FORBIDDEN_SESSION: JsonRpcErrorObject = {
-  code: JSONRPC_ERROR.FORBIDDEN,
-  message: "Forbidden: this session belongs to another principal; start a session of your own",
-};
-
-const SESSION_NOT_FOUND: JsonRpcErrorObject = {
-  code: JSONRPC_ERROR.SESSION_NOT_FOUND,
-  message:
-    "Session not found: it ended, expired or never existed; send initialize to start a new one",
-};
-
-/**
- * Whether `sessionId` could be one this host made: visible ASCII, not too long. Anything else is
- * refused as unknown without asking the store (a key store may throw on it).
- */
-function plausibleSessionId(sessionId: string): boolean {
-  return sessionId.length > 0 && sessionId.length <= MAX_SESSION_ID_LENGTH &&
-    /^[\x21-\x7e]+$/.test(sessionId);
-}
-
-/**
- * A session bound to a client id takes messages carrying that id only: leaving the id out must
- * not be a way around the check (the Python peer's clients always send one).
- */
-function clientMatches(record: SessionRecord, clientId: string | undefined): boolean {
-  return record.clientId === undefined || clientId === record.clientId;
-}
-
-function clientMismatch(clientId: string | undefined): string {
-  return clientId === undefined
-    ? "message has no client id but its session is bound to one: send the ClientId (X-Client-ID) it began with"
-    : "client id does not match the session's client";
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
+/** The answer to a request the MCP server held longer than `timeoutMs`. */
+function timedOut(timeoutMs: number) {
+  return {
+    code: JSONRPC_ERROR.INTERNAL_ERROR,
+    message: `Request timed out: the server did not answer within ${timeoutMs} ms; ` +
+      "run long jobs as tasks",
+  };
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

@@ -9,6 +9,7 @@ import type { JSONRPCMessage, Transport, TransportSendOptions } from "../sdk.ts"
 import { isResponse } from "./envelope.ts";
 import type { Logger } from "./logger.ts";
 import { requestKey, RequestLedger } from "./request_ledger.ts";
+import type { Conversation } from "./return_path.ts";
 import type { SessionRecord, SessionStore } from "./session_store.ts";
 import { SessionTransport } from "./session_transport.ts";
 
@@ -20,20 +21,16 @@ export interface ConnectableServer {
   close(): Promise<void>;
 }
 
-/** One session held in this process. */
-export interface HostedSession {
+/** One session held in this process: a {@linkcode Conversation} with its own MCP server. */
+export interface HostedSession extends Conversation {
   /** What is stored about it. */
   readonly record: SessionRecord;
   /** The transport its MCP server talks through. */
   readonly transport: SessionTransport;
   /** Its MCP server. */
   readonly server: ConnectableServer;
-  /** Its requests in flight and recently answered. */
-  readonly requests: RequestLedger;
   /** When it last saw a message, in epoch milliseconds. */
   lastActive: number;
-  /** The request key of the `initialize` it still has to answer, if any. */
-  pendingInitializeKey?: string;
 }
 
 /** Options for {@linkcode SessionRegistry}. */
@@ -143,11 +140,6 @@ export class SessionRegistry {
     return [...this.#loading.values()];
   }
 
-  /** Writes the session's record to the store. */
-  save(record: SessionRecord): Promise<void> {
-    return this.#options.store.set(record);
-  }
-
   /** Records activity; written to the store a few times per idle period. */
   touch(session: HostedSession): void {
     const now = Date.now();
@@ -247,11 +239,16 @@ export class SessionRegistry {
       (message, options) => this.#send(session, message, options),
     );
     const server = await this.#options.createServer();
+    const requests = new RequestLedger(this.#options.countRequests);
     const session: HostedSession = {
       record,
       transport,
       server,
-      requests: new RequestLedger(this.#options.countRequests),
+      requests,
+      keyOf: requestKey,
+      ownKeys: () => requests.keys(),
+      parkingKey: `session:${record.id}`,
+      beforeInitializeAnswer: () => this.#options.store.set(record),
       lastActive: Date.now(),
     };
     await server.connect(transport);

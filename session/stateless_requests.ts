@@ -1,0 +1,475 @@
+/**
+ * MCP 2026-07-28 over an asynchronous channel: every request carries its protocol version,
+ * client facts and its own return address in `params._meta`, is served by a fresh SDK v2 server
+ * from the factory, and is answered at that address. No session, no store: any worker can serve
+ * any request.
+ *
+ * @module
+ */
+
+import type {
+  McpServer as McpServerV2,
+  Transport as TransportV2,
+} from "@modelcontextprotocol/server";
+import { serveStdio, type StdioServerHandle } from "@modelcontextprotocol/server/stdio";
+import { type JSONRPCMessage, type RequestId, SUPPORTED_PROTOCOL_VERSIONS } from "../sdk.ts";
+import type { AddressPolicy, AddressVerdict } from "./address_policy.ts";
+import type { DeliveryAnswers } from "./delivery_answers.ts";
+import {
+  type Envelope,
+  errorResponse,
+  isResponse,
+  JSONRPC_ERROR,
+  type JsonRpcErrorObject,
+  methodOf,
+  modernRevisionOf,
+  requestIdOf,
+} from "./envelope.ts";
+import type { InboxDelivery } from "./inbox.ts";
+import { describeError, type Logger } from "./logger.ts";
+import { requestKey, RequestLedger } from "./request_ledger.ts";
+import type { Conversation, ReturnPath } from "./return_path.ts";
+import type { ReturnAddressKey } from "./return_address.ts";
+import type { ConnectableServer } from "./session_registry.ts";
+
+/** What {@linkcode StatelessRequests} needs from its host. */
+export interface StatelessRequestsOptions {
+  /** Builds the MCP server that serves one request. */
+  createServer: (context: { era: "modern" }) => ConnectableServer | Promise<ConnectableServer>;
+  /** Sends what the servers send. */
+  returns: ReturnPath;
+  /** Settles deliveries that are not handed to an MCP server. */
+  answers: DeliveryAnswers;
+  /** Which `params._meta` keys carry the return address (and its secret). */
+  returnAddressKey: ReturnAddressKey;
+  /** Which return addresses may be used; asked per request (verdicts kept for a minute). */
+  addressPolicy: AddressPolicy;
+  /** Requests of one client running or undelivered at once. */
+  maxInFlightPerClient: number;
+  /** How long a request may run before it is answered with an error, in ms. */
+  requestTimeoutMs: number;
+  /**
+   * Whether the inbox settles requests on receipt (FIFO queues, HTTP); asked each time, as an
+   * SQS inbox learns it only when it starts.
+   */
+  acksOnReceipt: () => boolean;
+  /** Told of every request taken (+1) and let go (-1). */
+  countRequests: (delta: number) => void;
+  /** Keeps work in the set that closing waits for. */
+  track: <T>(work: Promise<T>) => Promise<T>;
+  /** Where events are logged. */
+  logger: Logger;
+}
+
+/** Which lists changed, for {@linkcode StatelessRequests.notifyChanged}. */
+export type ListChange = "tools" | "prompts" | "resources" | { resource: string };
+
+/** One request being served: a conversation with its own server and channel. */
+interface Exchange extends Conversation {
+  readonly key: string;
+  readonly id: RequestId;
+  readonly clientId?: string;
+  readonly method: string;
+  readonly channel: ExchangeChannel;
+  server?: ConnectableServer;
+  handle?: StdioServerHandle;
+  finished: boolean;
+}
+
+/** How long an address policy's verdict is trusted, in ms. */
+const VERDICT_TTL_MS = 60_000;
+/** Answered request keys remembered, across clients, to drop a redelivery. */
+const RECENT_ANSWERS = 4096;
+
+/** Serves 2026-07-28 requests (see the module documentation). */
+export class StatelessRequests {
+  readonly #options: StatelessRequestsOptions;
+  readonly #ledger: RequestLedger;
+  readonly #exchanges = new Map<string, Exchange>();
+  readonly #perClient = new Map<string, number>();
+  readonly #verdicts = new Map<string, { verdict: Promise<AddressVerdict>; until: number }>();
+  /** False once `createServer` returned a server that only speaks 2025-11-25 (SDK v1). */
+  #modern = true;
+
+  /** Creates the stateless side of a host. */
+  constructor(options: StatelessRequestsOptions) {
+    this.#options = options;
+    this.#ledger = new RequestLedger(options.countRequests, RECENT_ANSWERS);
+  }
+
+  /** The conversations of requests in flight, for closing. */
+  conversations(): Conversation[] {
+    return [...this.#exchanges.values()];
+  }
+
+  /** Takes one 2026-07-28 message. */
+  accept(delivery: InboxDelivery, envelope: Envelope): void {
+    const { message } = envelope;
+    const id = requestIdOf(message);
+    if (id === undefined) {
+      this.#notification(delivery, envelope);
+      return;
+    }
+    if (envelope.sessionId !== undefined) {
+      this.#options.answers.refuse(
+        delivery,
+        "a 2026-07-28 request carries no session id: send it without SessionId (X-Session-ID), " +
+          "or drop the protocolVersion from params._meta to use the session",
+      );
+      return;
+    }
+    const { returnAddressKey } = this.#options;
+    const meta = metaOf(message)!;
+    const returnAddress = meta[returnAddressKey.meta];
+    if (typeof returnAddress !== "string" || returnAddress === "") {
+      this.#options.answers.refuse(
+        delivery,
+        `2026-07-28 request has no return address in params._meta.${returnAddressKey.meta}`,
+      );
+      return;
+    }
+    this.#options.track(this.#verdict(returnAddress)).then((verdict) => {
+      if (verdict !== true) {
+        // Sending even an error there is what the policy forbids.
+        const why = typeof verdict === "string"
+          ? verdict
+          : `Cannot use return address ${returnAddress} as this server's address policy refuses it`;
+        this.#options.answers.refuse(delivery, "return address refused by the address policy", {
+          returnAddress,
+          why: typeof verdict === "string" ? verdict : undefined,
+        }, {
+          code: JSONRPC_ERROR.INVALID_PARAMS,
+          message: `${why}: use an address this server may reach, or ask its operator to allow it`,
+        });
+        return;
+      }
+      const secret = returnAddressKey.secret ? meta[returnAddressKey.secret] : undefined;
+      this.#begin(
+        delivery,
+        envelope,
+        id,
+        returnAddress,
+        typeof secret === "string" ? secret : undefined,
+      );
+    }, (error) => this.#options.answers.fail(delivery, error));
+  }
+
+  /** Answers requests held longer than the timeout with an error and cancels them. */
+  sweep(now: number): void {
+    for (const key of this.#ledger.overdue(now)) {
+      const exchange = this.#exchanges.get(key);
+      if (!exchange) {
+        this.#ledger.release(key);
+        continue;
+      }
+      this.#options.logger.log("warn", "request.timed_out", {
+        clientId: exchange.clientId,
+        requestId: exchange.id,
+        timeoutMs: this.#options.requestTimeoutMs,
+      });
+      this.#answer(exchange, {
+        code: JSONRPC_ERROR.INTERNAL_ERROR,
+        message: `Request timed out: the server did not answer within ` +
+          `${this.#options.requestTimeoutMs} ms; run long jobs as tasks`,
+      });
+      void exchange.channel.deliver(cancellation(exchange.id, "timed out"));
+    }
+  }
+
+  /**
+   * Tells every open `subscriptions/listen` of this process that a list (or a resource)
+   * changed; the subscribers get the notification at their return addresses.
+   */
+  notifyChanged(change: ListChange): void {
+    for (const exchange of this.#exchanges.values()) {
+      if (exchange.method !== "subscriptions/listen") continue;
+      const server = exchange.server as McpServerV2 | undefined;
+      if (!server) continue;
+      const sent = change === "tools"
+        ? server.sendToolListChanged()
+        : change === "prompts"
+        ? server.sendPromptListChanged()
+        : change === "resources"
+        ? server.sendResourceListChanged()
+        : server.server.sendResourceUpdated({ uri: change.resource });
+      Promise.resolve(sent).catch((error) =>
+        this.#options.logger.log("warn", "listen.notify_failed", { error: describeError(error) })
+      );
+    }
+  }
+
+  /** Ends every request still being served; their servers close. */
+  async close(): Promise<void> {
+    await Promise.allSettled(
+      [...this.#exchanges.values()].map((exchange) => this.#finish(exchange)),
+    );
+  }
+
+  #notification(delivery: InboxDelivery, envelope: Envelope): void {
+    const { message } = envelope;
+    delivery.ack();
+    if (methodOf(message) !== "notifications/cancelled") {
+      this.#options.logger.log("debug", "stateless.notification_ignored", {
+        method: methodOf(message),
+        clientId: envelope.clientId,
+      });
+      return;
+    }
+    const target = (message as { params?: { requestId?: unknown } }).params?.requestId;
+    if (typeof target !== "string" && typeof target !== "number") return;
+    const exchange = this.#exchanges.get(keyOf(envelope.clientId, target));
+    if (!exchange) return;
+    // A cancelled request is never answered (MCP spec): settled here, its server told to stop.
+    void exchange.channel.deliver(this.#withoutReturnAddress(message));
+    this.#ledger.settle(exchange.key);
+    queueMicrotask(() => void this.#finish(exchange));
+  }
+
+  #begin(
+    delivery: InboxDelivery,
+    envelope: Envelope,
+    id: RequestId,
+    returnAddress: string,
+    returnSecret: string | undefined,
+  ): void {
+    const { clientId, message } = envelope;
+    const key = keyOf(clientId, id);
+    if (this.#ledger.answered(key)) {
+      delivery.ack();
+      return;
+    }
+    const pending = this.#ledger.get(key);
+    if (pending) {
+      if (this.#options.acksOnReceipt()) delivery.ack();
+      else pending.deliveries.push(delivery);
+      return;
+    }
+    const method = methodOf(message)!;
+    const exchange: Exchange = {
+      key,
+      id,
+      clientId,
+      method,
+      record: {
+        id: "",
+        clientId,
+        returnAddress,
+        returnSecret,
+        protocolVersion: modernRevisionOf(message),
+      },
+      requests: this.#ledger,
+      keyOf: (requestId) => keyOf(clientId, requestId),
+      ownKeys: () => this.#ledger.get(key) ? [key] : [],
+      parkingKey: `client:${clientId ?? returnAddress}`,
+      channel: new ExchangeChannel((sent) => this.#fromServer(exchange, sent)),
+      finished: false,
+    };
+    const clientKey = clientId ?? returnAddress;
+    const running = this.#perClient.get(clientKey) ?? 0;
+    if (running >= this.#options.maxInFlightPerClient) {
+      this.#options.answers.sendError(exchange.record, id, {
+        code: JSONRPC_ERROR.SERVER_BUSY,
+        message: `Server busy: this client has ${this.#options.maxInFlightPerClient} requests ` +
+          "unanswered or undelivered; wait for their answers, then send it again",
+      }, delivery);
+      return;
+    }
+    let deliveries = [delivery];
+    if (this.#options.acksOnReceipt()) {
+      delivery.ack();
+      deliveries = [];
+    }
+    // A subscription stays open until it is cancelled: it has no deadline.
+    const deadline = method === "subscriptions/listen"
+      ? Infinity
+      : Date.now() + this.#options.requestTimeoutMs;
+    this.#ledger.begin(key, id, deliveries, deadline);
+    this.#exchanges.set(key, exchange);
+    this.#perClient.set(clientKey, running + 1);
+    // The client has shown up: what could not reach it before goes out first.
+    this.#options.returns.sendParked(exchange);
+    this.#options.track(this.#serve(exchange, this.#withoutReturnAddress(message)));
+  }
+
+  async #serve(exchange: Exchange, message: JSONRPCMessage): Promise<void> {
+    if (!this.#modern) {
+      this.#answer(exchange, legacyOnly(message));
+      return;
+    }
+    let server: ConnectableServer;
+    try {
+      server = await this.#options.createServer({ era: "modern" });
+    } catch (error) {
+      this.#answer(exchange, {
+        code: JSONRPC_ERROR.INTERNAL_ERROR,
+        message: `Cannot serve request as the server failed to start: ${describeError(error)}`,
+      });
+      return;
+    }
+    if (!servesBothEras(server)) {
+      // An SDK v1 server speaks 2025-11-25 only: the client falls back to initialize.
+      this.#modern = false;
+      await server.close().catch(() => {});
+      this.#answer(exchange, legacyOnly(message));
+      return;
+    }
+    if (exchange.finished) {
+      await server.close().catch(() => {});
+      return;
+    }
+    exchange.server = server;
+    exchange.handle = serveStdio(() => server as McpServerV2, {
+      transport: exchange.channel,
+      legacy: "reject",
+      onerror: (error) =>
+        this.#options.logger.log("warn", "stateless.server_error", {
+          clientId: exchange.clientId,
+          requestId: exchange.id,
+          error: describeError(error),
+        }),
+    });
+    await exchange.channel.deliver(message);
+  }
+
+  #fromServer(exchange: Exchange, message: JSONRPCMessage): void {
+    const answers = isResponse(message) && (message as { id: RequestId }).id === exchange.id;
+    this.#options.returns.send(exchange, message).catch(() => {
+      // The return path reported it (and kept, answered or released what it could).
+    });
+    if (answers) queueMicrotask(() => void this.#finish(exchange));
+  }
+
+  /** Answers the exchange's request with an error of our own, then ends it. */
+  #answer(exchange: Exchange, error: JsonRpcErrorObject): void {
+    this.#options.returns.send(exchange, errorResponse(exchange.id, error)).catch(() => {});
+    queueMicrotask(() => void this.#finish(exchange));
+  }
+
+  async #finish(exchange: Exchange): Promise<void> {
+    if (exchange.finished) return;
+    exchange.finished = true;
+    if (this.#exchanges.get(exchange.key) === exchange) this.#exchanges.delete(exchange.key);
+    const clientKey = exchange.clientId ?? exchange.record.returnAddress;
+    const running = (this.#perClient.get(clientKey) ?? 1) - 1;
+    if (running > 0) this.#perClient.set(clientKey, running);
+    else this.#perClient.delete(clientKey);
+    // An exchange that ends unanswered (its server closed) hands its request back.
+    this.#ledger.release(exchange.key);
+    try {
+      if (exchange.handle) await exchange.handle.close();
+      else await exchange.channel.close();
+    } catch (error) {
+      this.#options.logger.log("warn", "stateless.close_failed", { error: describeError(error) });
+    }
+  }
+
+  /** The message without the return address and its secret: the MCP server sees neither. */
+  #withoutReturnAddress(message: JSONRPCMessage): JSONRPCMessage {
+    const { meta: addressKey, secret } = this.#options.returnAddressKey;
+    const meta = metaOf(message);
+    if (!meta || (!(addressKey in meta) && (!secret || !(secret in meta)))) return message;
+    const { [addressKey]: _address, ...rest } = meta;
+    if (secret) delete rest[secret];
+    const params = (message as { params: Record<string, unknown> }).params;
+    return { ...message, params: { ...params, _meta: rest } } as JSONRPCMessage;
+  }
+
+  /** The policy's verdict on `address`, asked at most once a minute. */
+  #verdict(address: string): Promise<AddressVerdict> {
+    const now = Date.now();
+    const cached = this.#verdicts.get(address);
+    if (cached && cached.until > now) return cached.verdict;
+    const verdict = Promise.resolve(this.#options.addressPolicy(address));
+    this.#verdicts.set(address, { verdict, until: now + VERDICT_TTL_MS });
+    if (this.#verdicts.size > 1024) this.#verdicts.delete(this.#verdicts.keys().next().value!);
+    verdict.catch(() => this.#verdicts.delete(address));
+    return verdict;
+  }
+}
+
+/**
+ * The transport between one request's server (through `serveStdio`) and the host: what the
+ * server sends goes to `out`, what the host delivers reaches the server once it has started.
+ */
+class ExchangeChannel implements TransportV2 {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: TransportV2["onmessage"];
+  readonly #out: (message: JSONRPCMessage) => void;
+  readonly #started = Promise.withResolvers<void>();
+  #closed = false;
+
+  constructor(out: (message: JSONRPCMessage) => void) {
+    this.#out = out;
+  }
+
+  start(): Promise<void> {
+    this.#started.resolve();
+    return Promise.resolve();
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (!this.#closed) this.#out(message);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    // A channel closed before it started lets nothing wait for the start.
+    this.#started.resolve();
+    this.onclose?.();
+    return Promise.resolve();
+  }
+
+  /** Hands `message` to the server once the channel has started. */
+  async deliver(message: JSONRPCMessage): Promise<void> {
+    await this.#started.promise;
+    if (!this.#closed) this.onmessage?.(message as never);
+  }
+}
+
+/** The ledger key of a client's request: ids are only unique per client. */
+function keyOf(clientId: string | undefined, id: RequestId): string {
+  return `${clientId ?? ""}\n${requestKey(id)}`;
+}
+
+function metaOf(message: JSONRPCMessage): Record<string, unknown> | undefined {
+  return (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
+}
+
+function cancellation(requestId: RequestId, reason: string): JSONRPCMessage {
+  return { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason } };
+}
+
+/**
+ * Whether a server from `createServer` serves 2026-07-28 requests: SDK v2 servers (which know
+ * the protocol era they serve) do, SDK v1 servers speak 2025-11-25 only.
+ */
+function servesBothEras(server: ConnectableServer): boolean {
+  const inner = (server as { server?: unknown }).server ?? server;
+  return typeof (inner as { getNegotiatedProtocolVersion?: unknown })
+    .getNegotiatedProtocolVersion ===
+    "function";
+}
+
+/**
+ * The answer of a server that speaks 2025-11-25 only: "method not found" for the v2 client's
+ * `server/discover` probe, the unsupported-version error for anything else; both make a v2
+ * client fall back to `initialize`.
+ */
+function legacyOnly(message: JSONRPCMessage): JsonRpcErrorObject & { data?: unknown } {
+  if (methodOf(message) === "server/discover") {
+    return {
+      code: JSONRPC_ERROR.METHOD_NOT_FOUND,
+      message: "Method not found: this server speaks MCP 2025-11-25 only; send initialize",
+    };
+  }
+  const requested = modernRevisionOf(message);
+  return {
+    code: JSONRPC_ERROR.UNSUPPORTED_PROTOCOL_VERSION,
+    message: `Unsupported protocol version: ${String(requested)}; this server speaks ` +
+      `${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}: send initialize`,
+    data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS], requested },
+  };
+}
