@@ -116,6 +116,14 @@ export class ClientTransport implements Transport {
     return this.#sessionId;
   }
 
+  /**
+   * The protocol version the SDK client settled on (`2026-07-28` for a stateless connection),
+   * once it has.
+   */
+  get protocolVersion(): string | undefined {
+    return this.#protocolVersion;
+  }
+
   /** Starts receiving replies. Throws when called twice. */
   async start(): Promise<void> {
     if (this.#started) {

@@ -331,12 +331,17 @@ export class StatelessRequests {
     await exchange.channel.deliver(message);
   }
 
-  #fromServer(exchange: Exchange, message: JSONRPCMessage): void {
+  /**
+   * Sends what the server sends; resolves once it is out, so that a tool awaiting its progress
+   * notifications sends its result after them (two batches in flight could swap otherwise).
+   */
+  #fromServer(exchange: Exchange, message: JSONRPCMessage): Promise<void> {
     const answers = isResponse(message) && (message as { id: RequestId }).id === exchange.id;
-    this.#options.returns.send(exchange, message).catch(() => {
-      // The return path reported it (and kept, answered or released what it could).
-    });
-    if (answers) queueMicrotask(() => void this.#finish(exchange));
+    const sent = this.#options.returns.send(exchange, message);
+    if (answers) {
+      sent.catch(() => {}).finally(() => void this.#finish(exchange));
+    }
+    return sent;
   }
 
   /** Answers the exchange's request with an error of our own, then ends it. */
@@ -395,11 +400,11 @@ class ExchangeChannel implements TransportV2 {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: TransportV2["onmessage"];
-  readonly #out: (message: JSONRPCMessage) => void;
+  readonly #out: (message: JSONRPCMessage) => Promise<void>;
   readonly #started = Promise.withResolvers<void>();
   #closed = false;
 
-  constructor(out: (message: JSONRPCMessage) => void) {
+  constructor(out: (message: JSONRPCMessage) => Promise<void>) {
     this.#out = out;
   }
 
@@ -409,8 +414,7 @@ class ExchangeChannel implements TransportV2 {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    if (!this.#closed) this.#out(message);
-    return Promise.resolve();
+    return this.#closed ? Promise.resolve() : this.#out(message);
   }
 
   close(): Promise<void> {

@@ -138,6 +138,9 @@ export function createTestServer(options: TestServerOptions = {}): McpServer {
         }, { once: true });
       }),
   );
+  server.registerTool("fail", {}, () => {
+    throw new Error("the tool failed on purpose");
+  });
   server.registerTool("count_runs", {}, () => {
     probe.runs++;
     return { content: [{ type: "text", text: String(probe.runs) }] };
