@@ -259,10 +259,10 @@ export function behaviourSuite(harness: TransportHarness): void {
   );
 
   brokeredTest(
-    "a request that runs longer than the visibility timeout is run once",
+    "a request that runs longer than the visibility timeout is delivered once and run once",
     async (context) => {
       let runs = 0;
-      const { server, connect } = await harness.setup(context, {
+      const { server, connect, events } = await harness.setup(context, {
         requestQueue: { VisibilityTimeout: "1" },
         server: {
           createServer: () =>
@@ -278,6 +278,9 @@ export function behaviourSuite(harness: TransportHarness): void {
       const { client } = await connect();
       assert.equal(textOf(await client.callTool({ name: "work", arguments: {} })), "slow");
       assert.equal(runs, 1);
+      // Runs alone cannot tell: the host drops a redelivery of a request it is running. Every
+      // delivery the host sees is logged, so a second one shows there.
+      assert.deepEqual(duplicates(events), []);
       await client.close();
       await server.close();
     },
@@ -375,4 +378,9 @@ export function behaviourSuite(harness: TransportHarness): void {
       await tasks.done();
     });
   }
+}
+
+/** The deliveries of requests the host had already seen (running or answered). */
+function duplicates(events: LoggedEvent[]): LoggedEvent[] {
+  return events.filter((event) => event.event.startsWith("request.duplicate"));
 }
