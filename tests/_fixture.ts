@@ -160,6 +160,37 @@ export function createTestServer(options: TestServerOptions = {}): McpServer {
   return server;
 }
 
+/** A `work` tool the test holds: it says when it starts, and finishes when the test lets it. */
+export interface GatedWork {
+  /** Pass as `work` to {@linkcode createTestServer}. */
+  work: (signal: AbortSignal) => Promise<string>;
+  /** Resolves when the tool first starts. */
+  started: Promise<void>;
+  /** How many times the tool started. */
+  readonly runs: number;
+  /** Lets every run finish with `text`. */
+  finish(text?: string): void;
+}
+
+/** A `work` tool that waits for the test's {@linkcode GatedWork.finish}. */
+export function gatedWork(): GatedWork {
+  const started = Promise.withResolvers<void>();
+  const finished = Promise.withResolvers<string>();
+  let runs = 0;
+  return {
+    work: () => {
+      runs++;
+      started.resolve();
+      return finished.promise;
+    },
+    started: started.promise,
+    get runs() {
+      return runs;
+    },
+    finish: (text = "done") => finished.resolve(text),
+  };
+}
+
 /** A `work` implementation that never finishes on its own, only when its call is aborted. */
 export function untilAborted(signal: AbortSignal): Promise<string> {
   return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
@@ -175,21 +206,25 @@ export async function connectOrClose(client: Client, transport: Transport): Prom
   }
 }
 
-/** Starts an SQS server running the test MCP server, with a logger that records its events. */
+/**
+ * Starts an SQS server running the test MCP server, with a logger that records its events; it is
+ * closed when the test ends, even when the test fails first.
+ */
 export async function startSqsServer(
-  sqs: SQSClient,
+  context: Pick<BrokerContext, "sqs" | "cleanup">,
   requestQueueUrl: string,
   options: Partial<SqsServerOptions> = {},
 ): Promise<{ server: SqsServer; events: LoggedEvent[] }> {
   const logger = recordingLogger();
   const server = new SqsServer({
-    sqs,
+    sqs: context.sqs,
     requestQueueUrl,
     createServer: () => createTestServer(),
     waitTimeSeconds: 1,
     logger,
     ...options,
   });
+  context.cleanup(() => server.close());
   await server.start();
   return { server, events: logger.events };
 }

@@ -118,7 +118,7 @@ Deno.test("CLI: the SDK Client over stdio reaches an SQS server through 'asyncmc
   await withBroker(async (context) => {
     const requests = await context.queue("cli-requests");
     const replies = await context.queue("cli-replies");
-    const { server } = await startSqsServer(context.sqs, requests.url);
+    const { server } = await startSqsServer(context, requests.url);
     context.cleanup(() => server.close());
     const client = new Client({ name: "stdio-client", version: "1.0.0" });
     await client.connect(
