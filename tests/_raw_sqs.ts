@@ -31,20 +31,21 @@ export function stringAttributes(
   );
 }
 
-/** Sends one raw message. */
+/** Sends one raw message; returns the broker's id for it. */
 export async function sendRaw(
   sqs: SQSClient,
   queueUrl: string,
   body: string,
   attributes: Record<string, MessageAttributeValue> = {},
-): Promise<void> {
-  await sqs.send(
+): Promise<string> {
+  const { MessageId } = await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: body,
       MessageAttributes: Object.keys(attributes).length ? attributes : undefined,
     }),
   );
+  return MessageId!;
 }
 
 /** Receives (and leaves to expire, unacknowledged) the next message; throws when none arrives in time. */
@@ -164,4 +165,39 @@ export function pythonAttributes(
     Timestamp: { DataType: "Number", StringValue: String(Math.floor(Date.now() / 1000)) },
     ...stringAttributes(values),
   };
+}
+
+/** One call an SQS or SNS client made, with what it sent and (once answered) what came back. */
+export interface RecordedCall {
+  /** The command's name, e.g. `SendMessageBatchCommand`. */
+  command: string;
+  // deno-lint-ignore no-explicit-any
+  input: any;
+  // deno-lint-ignore no-explicit-any
+  output?: any;
+}
+
+/**
+ * Records every call `client` makes from now on (the real call still goes to the broker), so
+ * that a test can count deliveries, deletes and batch entries as the broker saw them.
+ */
+export function recordCalls(
+  client: Pick<SQSClient, "middlewareStack">,
+): RecordedCall[] {
+  const calls: RecordedCall[] = [];
+  client.middlewareStack.add((next, context) => async (args) => {
+    const call: RecordedCall = { command: context.commandName ?? "", input: args.input };
+    calls.push(call);
+    const result = await next(args);
+    call.output = result.output;
+    return result;
+  }, { step: "initialize", name: "asyncmcpTestRecorder" });
+  return calls;
+}
+
+/** How many times the recorded client received the message with broker id `messageId`. */
+export function receivesOf(calls: RecordedCall[], messageId: string): number {
+  return calls.filter((call) => call.command === "ReceiveMessageCommand")
+    .flatMap((call) => call.output?.Messages ?? [])
+    .filter((message: { MessageId?: string }) => message.MessageId === messageId).length;
 }
