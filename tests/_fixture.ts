@@ -64,6 +64,16 @@ export async function withBroker(fn: (context: BrokerContext) => Promise<void>):
   }
 }
 
+/** The environment that points a child process's AWS clients at the test's broker. */
+export function brokerEnv(context: BrokerContext): Record<string, string> {
+  const { broker } = context;
+  return {
+    ...(broker.endpoint === "aws" ? {} : { AWS_ENDPOINT_URL: broker.endpoint }),
+    AWS_REGION: broker.region,
+    ...(broker.embedded ? { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" } : {}),
+  };
+}
+
 /** A logged event. */
 export interface LoggedEvent {
   level: LogLevel;

@@ -2,20 +2,10 @@ import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { Client } from "../sdk.ts";
-import { type BrokerContext, startSqsServer, textOf, withBroker } from "./_fixture.ts";
+import { brokerEnv, startSqsServer, textOf, withBroker } from "./_fixture.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
-
-/** The environment that points the CLI at the test's broker. */
-function brokerEnv(context: BrokerContext): Record<string, string> {
-  const { broker } = context;
-  return {
-    ...(broker.endpoint === "aws" ? {} : { AWS_ENDPOINT_URL: broker.endpoint }),
-    AWS_REGION: broker.region,
-    ...(broker.embedded ? { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" } : {}),
-  };
-}
 
 async function asyncmcp(args: string[], env: Record<string, string> = {}) {
   const output = await new Deno.Command(Deno.execPath(), {
@@ -118,8 +108,7 @@ Deno.test("CLI: the SDK Client over stdio reaches an SQS server through 'asyncmc
   await withBroker(async (context) => {
     const requests = await context.queue("cli-requests");
     const replies = await context.queue("cli-replies");
-    const { server } = await startSqsServer(context, requests.url);
-    context.cleanup(() => server.close());
+    await startSqsServer(context, requests.url);
     const client = new Client({ name: "stdio-client", version: "1.0.0" });
     await client.connect(
       new StdioClientTransport({

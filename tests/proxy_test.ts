@@ -264,7 +264,7 @@ Deno.test("Proxy: cancellation reaches the tool behind SQS", async () => {
     const probe = newProbe();
     const requests = await context.queue("proxy-requests");
     const replies = await context.queue("proxy-replies");
-    const { server } = await startSqsServer(context, requests.url, {
+    await startSqsServer(context, requests.url, {
       createServer: () => createTestServer({ probe }),
     });
     const proxy = new StreamableHttpProxy({
