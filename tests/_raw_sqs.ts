@@ -12,6 +12,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { SNSClient } from "@aws-sdk/client-sns";
 
 /** One message as read off a queue. */
 export interface RawMessage {
@@ -181,11 +182,10 @@ export interface RecordedCall {
  * Records every call `client` makes from now on (the real call still goes to the broker), so
  * that a test can count deliveries, deletes and batch entries as the broker saw them.
  */
-export function recordCalls(
-  client: Pick<SQSClient, "middlewareStack">,
-): RecordedCall[] {
+export function recordCalls(client: SQSClient | SNSClient): RecordedCall[] {
   const calls: RecordedCall[] = [];
-  client.middlewareStack.add((next, context) => async (args) => {
+  // The two clients' stacks differ only in their input and output types, which this ignores.
+  (client as SQSClient).middlewareStack.add((next, context) => async (args) => {
     const call: RecordedCall = { command: context.commandName ?? "", input: args.input };
     calls.push(call);
     const result = await next(args);
@@ -200,4 +200,29 @@ export function receivesOf(calls: RecordedCall[], messageId: string): number {
   return calls.filter((call) => call.command === "ReceiveMessageCommand")
     .flatMap((call) => call.output?.Messages ?? [])
     .filter((message: { MessageId?: string }) => message.MessageId === messageId).length;
+}
+
+/** One message the recorded client sent, from `SendMessage` or an entry of `SendMessageBatch`. */
+export interface SentMessage {
+  queueUrl: string;
+  body: string;
+  groupId?: string;
+  attributes: Record<string, { DataType?: string; StringValue?: string }>;
+}
+
+/** Every message the recorded client sent to `queueUrl`. */
+export function sentTo(calls: RecordedCall[], queueUrl: string): SentMessage[] {
+  return calls.filter((call) => call.input.QueueUrl === queueUrl).flatMap((call) => {
+    const entries = call.command === "SendMessageBatchCommand"
+      ? call.input.Entries
+      : call.command === "SendMessageCommand"
+      ? [call.input]
+      : [];
+    return entries.map((entry: Record<string, never>) => ({
+      queueUrl,
+      body: entry.MessageBody,
+      groupId: entry.MessageGroupId,
+      attributes: entry.MessageAttributes ?? {},
+    }));
+  });
 }

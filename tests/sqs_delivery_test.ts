@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { SqsServerOptions } from "../transports/sqs/mod.ts";
+import { SqsInbox, type SqsServerOptions } from "../transports/sqs/mod.ts";
 import {
   type BrokerContext,
   createTestServer,
@@ -66,6 +66,7 @@ async function heldSession(context: BrokerContext, options: Partial<SqsServerOpt
     /** Whether nothing more arrives on the response queue for a second. */
     noMoreAnswers: () => receiveNone(context.sqs, replies.url, 1),
     messagesOnRequests: () => messagesOn(context.sqs, requests.url),
+    requestQueueUrl: requests.url,
   };
 }
 
@@ -128,5 +129,34 @@ Deno.test("SQS delivery: a duplicate delivered while its request runs does not r
     await eventually(() =>
       [firstId, secondId].every((id) => deletedIds(session.calls).includes(id))
     );
+  });
+});
+
+Deno.test("SQS delivery: close() hands a running request's message back to the queue at once", async () => {
+  await withBroker(async (context) => {
+    // Short polls: a long poll that close() aborted could still take the message on the broker's
+    // side (README: Shutdown), which is not what this test is about.
+    const session = await heldSession(context, { closeGraceMs: 0, waitTimeSeconds: 0 });
+    await session.work(1);
+    await session.gate.started;
+    await session.server.close();
+    // The queue's visibility timeout is 30 s: only a hand-back makes it visible this soon.
+    const returned = await receiveOne(context.sqs, session.requestQueueUrl, 2);
+    assert.equal(returned.json.id, 1);
+  });
+});
+
+Deno.test("SqsInbox close() makes every message it still holds visible again at once", async () => {
+  await withBroker(async (context) => {
+    const queue = await context.queue("inbox");
+    const inbox = new SqsInbox({ sqs: context.sqs, queueUrl: queue.url, waitTimeSeconds: 0 });
+    context.cleanup(() => inbox.close());
+    const held = Promise.withResolvers<void>();
+    await inbox.start(() => held.resolve());
+    await sendRaw(context.sqs, queue.url, '{"held":true}');
+    await held.promise;
+    await inbox.close();
+    // The queue's visibility timeout is 30 s: only a hand-back makes it visible this soon.
+    assert.deepEqual((await receiveOne(context.sqs, queue.url, 2)).json, { held: true });
   });
 });
