@@ -12,7 +12,7 @@ import type {
   Transport,
   TransportSendOptions,
 } from "../sdk.ts";
-import { errorResponse, isResponse, methodOf, requestIdOf } from "./envelope.ts";
+import { errorResponse, isResponse, JSONRPC_ERROR, methodOf, requestIdOf } from "./envelope.ts";
 import { MessageRefusedError, TransportClosedError } from "./errors.ts";
 import type { InboxDelivery } from "./inbox.ts";
 import { consoleLogger, type Logger } from "./logger.ts";
@@ -100,6 +100,7 @@ export class ClientTransport implements Transport {
       },
       deliver: (delivery) => this.#receive(delivery),
       fail: (error) => this.onerror?.(error),
+      unverified: (id, reason) => this.#unverified(id, reason),
     };
   }
 
@@ -180,6 +181,23 @@ export class ClientTransport implements Transport {
       }
     })();
     return this.#closing;
+  }
+
+  /**
+   * The server's answer was refused for its signature: the request it answered fails now, with
+   * the reason, instead of waiting for its timeout.
+   */
+  #unverified(id: RequestId | undefined, reason: string): void {
+    if (this.#closed) return;
+    const error = new Error(reason);
+    this.onerror?.(error);
+    if (id === undefined) return;
+    let sdkId = id;
+    if (this.#pendingInitialize?.wireId === id) {
+      sdkId = this.#pendingInitialize.id;
+      this.#pendingInitialize = undefined;
+    }
+    this.onmessage?.(errorResponse(sdkId, { code: JSONRPC_ERROR.INTERNAL_ERROR, message: reason }));
   }
 
   #receive(delivery: InboxDelivery): void {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { JSONRPCMessage, RequestId } from "../sdk.ts";
+import { type JSONRPCMessage, JSONRPCMessageSchema, type RequestId } from "../sdk.ts";
 
 /** Routing facts that travel beside a message, as attributes or headers (README: Wire format). */
 export interface Routing {
@@ -160,9 +160,9 @@ export function errorResponse(
 }
 
 /**
- * Parses a message body into a JSON-RPC message or the error that answers it.
- * Deliberately a hand-written shape check: it runs for every message, and the SDK validates the
- * params of each method again when it handles the message.
+ * Parses a message body into a JSON-RPC message or the error that answers it. What it accepts is
+ * exactly what the MCP SDK accepts (its `JSONRPCMessageSchema`): a message the SDK would drop
+ * unanswered, such as a request with a fractional id, is refused here with -32600 instead.
  *
  * @example
  * ```ts
@@ -195,13 +195,16 @@ export type ParsedJsonRpc =
   | { ok: false; error: JsonRpcErrorObject; id: RequestId | null };
 
 /**
- * Checks that an already parsed JSON value is one JSON-RPC 2.0 message.
+ * Checks that an already parsed JSON value is one JSON-RPC 2.0 message that the MCP SDK takes
+ * (see {@linkcode parseJsonRpc}); a refusal names what is wrong and carries the request's id when
+ * it is a usable one (a string or a safe integer).
  *
  * @example
  * ```ts
  * import { checkJsonRpc } from "@asyncmcp/asyncmcp/session";
  *
  * console.log(checkJsonRpc({ jsonrpc: "2.0", method: "notifications/initialized" }).ok); // true
+ * console.log(checkJsonRpc({ jsonrpc: "2.0", id: 1.5, method: "ping" }).ok); // false
  * ```
  */
 export function checkJsonRpc(value: unknown): ParsedJsonRpc {
@@ -218,41 +221,50 @@ export function checkJsonRpc(value: unknown): ParsedJsonRpc {
   if (typeof value !== "object" || value === null) {
     return { ok: false, id: null, error: invalidShape("the body is not a JSON object") };
   }
-  const object = value as Record<string, unknown>;
-  const rawId = object.id;
-  const id = typeof rawId === "string" || typeof rawId === "number" ? rawId : null;
-  if (object.jsonrpc !== "2.0") {
-    return { ok: false, id, error: invalidShape("'jsonrpc' must be \"2.0\"") };
+  const rawId = (value as { id?: unknown }).id;
+  const id = typeof rawId === "string" || Number.isSafeInteger(rawId) ? rawId as RequestId : null;
+  const parsed = JSONRPCMessageSchema.safeParse(value);
+  if (parsed.success || isNullIdError(value as Record<string, unknown>)) {
+    return { ok: true, message: value as JSONRPCMessage };
   }
-  // A null id is only legal on an error response to a request whose id could not be read.
-  const nullIdError = rawId === null && !("method" in object) && isErrorObject(object.error);
-  if ("id" in object && id === null && !nullIdError) {
-    return { ok: false, id: null, error: invalidShape("'id' must be a string or a number") };
-  }
-  if ("method" in object) {
-    if (typeof object.method !== "string" || object.method === "") {
-      return { ok: false, id, error: invalidShape("'method' must be a non-empty string") };
-    }
-    if (
-      "params" in object && (typeof object.params !== "object" || object.params === null)
-    ) {
-      return { ok: false, id, error: invalidShape("'params' must be an object or an array") };
-    }
-    return { ok: true, message: object as unknown as JSONRPCMessage };
-  }
-  if (nullIdError || (id !== null && ("result" in object || isErrorObject(object.error)))) {
-    return { ok: true, message: object as unknown as JSONRPCMessage };
-  }
-  return {
-    ok: false,
-    id,
-    error: invalidShape("expected a request, a notification or a response"),
-  };
+  return { ok: false, id, error: invalidShape(describeProblem(value as Record<string, unknown>)) };
 }
 
-function isErrorObject(value: unknown): boolean {
-  return typeof value === "object" && value !== null &&
-    typeof (value as { code?: unknown }).code === "number";
+/** What is wrong with an object the SDK's schema refused, in the terms a sender fixes. */
+function describeProblem(object: Record<string, unknown>): string {
+  if (object.jsonrpc !== "2.0") return `'jsonrpc' must be "2.0"`;
+  if ("id" in object && !(typeof object.id === "string" || Number.isSafeInteger(object.id))) {
+    return "'id' must be a string or a safe integer";
+  }
+  const kinds = ["method", "result", "error"].filter((key) => key in object);
+  if (kinds.length !== 1) {
+    return kinds.length === 0
+      ? "expected a request, a notification or a response"
+      : `a message has one of 'method', 'result' or 'error', not ${kinds.join(" and ")}`;
+  }
+  if ("method" in object) {
+    if (typeof object.method !== "string") return "'method' must be a string";
+    if ("params" in object && (typeof object.params !== "object" || Array.isArray(object.params))) {
+      return "'params' must be an object";
+    }
+  }
+  const known = new Set(["jsonrpc", "id", "method", "params", "result", "error"]);
+  const extra = Object.keys(object).filter((key) => !known.has(key));
+  if (extra.length > 0) return `unexpected member ${extra.map((key) => `'${key}'`).join(", ")}`;
+  if ("error" in object) return "'error' must be an object with an integer 'code' and a 'message'";
+  if ("result" in object) return "'result' must be an object";
+  return "the message does not match MCP's JSON-RPC schema (check 'params._meta')";
+}
+
+/**
+ * An error answering a request whose id could not be read: JSON-RPC requires `id: null` there,
+ * which the SDK's schema (an optional id) does not allow.
+ */
+function isNullIdError(object: Record<string, unknown>): boolean {
+  if (object.jsonrpc !== "2.0" || object.id !== null || "method" in object) return false;
+  const error = object.error as { code?: unknown; message?: unknown } | undefined;
+  return Number.isInteger(error?.code) && typeof error?.message === "string" &&
+    Object.keys(object).length === 3;
 }
 
 function invalidShape(reason: string): JsonRpcErrorObject {

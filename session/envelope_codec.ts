@@ -80,11 +80,14 @@ export function encodeAttributes(
   }
   const id = requestIdOf(message);
   if (id !== undefined) {
-    attributes[ATTRIBUTE.REQUEST_ID] = { DataType: "String", StringValue: String(id) };
+    attributes[ATTRIBUTE.REQUEST_ID] = {
+      DataType: "String",
+      StringValue: queueSafeText(String(id)),
+    };
   }
   const method = methodOf(message);
   if (method !== undefined) {
-    attributes[ATTRIBUTE.METHOD] = { DataType: "String", StringValue: method };
+    attributes[ATTRIBUTE.METHOD] = { DataType: "String", StringValue: queueSafeText(method) };
   }
   if (envelope.protocolVersion) {
     attributes[ATTRIBUTE.PROTOCOL_VERSION] = {
@@ -92,7 +95,42 @@ export function encodeAttributes(
       StringValue: envelope.protocolVersion,
     };
   }
-  return { body: JSON.stringify(message), attributes };
+  return { body: queueSafeJson(JSON.stringify(message)), attributes };
+}
+
+/**
+ * Characters SQS refuses in a message (U+FFFE, U+FFFF), and those beyond the Basic Multilingual
+ * Plane, which some brokers refuse too; JSON text never holds others outside SQS's set, since
+ * `JSON.stringify` escapes control characters and lone surrogates.
+ */
+const NOT_QUEUE_SAFE = /[\uFFFE\uFFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF]/;
+const NOT_QUEUE_SAFE_ALL = new RegExp(NOT_QUEUE_SAFE.source, "g");
+
+/**
+ * JSON text every queue accepts: the characters SQS refuses, and astral ones, written as JSON
+ * `\u` escapes, which mean the same characters to any JSON reader.
+ *
+ * @example
+ * ```ts
+ * import { queueSafeJson } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(queueSafeJson(JSON.stringify({ text: "\uFFFE🙂" }))); // {"text":"\ufffe\ud83d\ude42"}
+ * ```
+ */
+export function queueSafeJson(json: string): string {
+  if (!NOT_QUEUE_SAFE.test(json)) return json;
+  return json.replace(NOT_QUEUE_SAFE_ALL, (match) => {
+    let escaped = "";
+    for (let i = 0; i < match.length; i++) {
+      escaped += "\\u" + match.charCodeAt(i).toString(16).padStart(4, "0");
+    }
+    return escaped;
+  });
+}
+
+/** An attribute value SQS accepts: refused characters become U+FFFD (attributes are not JSON). */
+function queueSafeText(text: string): string {
+  return text.replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD]/g, "\uFFFD");
 }
 
 /**
@@ -115,7 +153,7 @@ export function decodeAttributes(
     | Readonly<Record<string, { DataType?: string; StringValue?: string } | undefined>>
     | undefined,
 ): Incoming {
-  return toIncoming(parseJsonRpc(body), readRouting(attributes ?? {}));
+  return toIncoming(parseJsonRpc(body), routingOfAttributes(attributes ?? {}));
 }
 
 /**
@@ -135,7 +173,7 @@ export function decodeParsed(
     | Readonly<Record<string, { DataType?: string; StringValue?: string } | undefined>>
     | undefined,
 ): Incoming {
-  return toIncoming(checkJsonRpc(value), readRouting(attributes ?? {}));
+  return toIncoming(checkJsonRpc(value), routingOfAttributes(attributes ?? {}));
 }
 
 function toIncoming(parsed: ParsedJsonRpc, routing: Routing): Incoming {
@@ -172,7 +210,18 @@ function utf8Length(text: string): number {
   return /^[\x00-\x7f]*$/.test(text) ? text.length : encoder.encode(text).length;
 }
 
-function readRouting(
+/**
+ * The routing facts a queue message's attributes carry (see {@linkcode decodeAttributes}).
+ *
+ * @example
+ * ```ts
+ * import { routingOfAttributes } from "@asyncmcp/asyncmcp/session";
+ *
+ * const routing = routingOfAttributes({ SessionId: { StringValue: "abc" } });
+ * console.log(routing.sessionId); // "abc"
+ * ```
+ */
+export function routingOfAttributes(
   attributes: Readonly<Record<string, { StringValue?: string } | undefined>>,
 ): Routing {
   const routing: Routing = {};
@@ -259,6 +308,20 @@ export function encodeHeaders(envelope: Envelope): { body: string; headers: Head
  * ```
  */
 export function decodeHeaders(body: string, headers: Headers): Incoming {
+  return toIncoming(parseJsonRpc(body), routingOfHeaders(headers));
+}
+
+/**
+ * The routing facts an HTTP message's headers carry (see {@linkcode decodeHeaders}).
+ *
+ * @example
+ * ```ts
+ * import { routingOfHeaders } from "@asyncmcp/asyncmcp/session";
+ *
+ * console.log(routingOfHeaders(new Headers({ "X-Client-ID": "c1" })).clientId); // "c1"
+ * ```
+ */
+export function routingOfHeaders(headers: Headers): Routing {
   const value = (name: string, standard?: string) =>
     headers.get(name) || (standard ? headers.get(standard) : null) || undefined;
   const routing: Routing = {};
@@ -268,5 +331,5 @@ export function decodeHeaders(body: string, headers: Headers): Incoming {
   if (clientId !== undefined) routing.clientId = clientId;
   const protocolVersion = value(HEADER.PROTOCOL_VERSION, HEADER.STANDARD_PROTOCOL_VERSION);
   if (protocolVersion !== undefined) routing.protocolVersion = protocolVersion;
-  return toIncoming(parseJsonRpc(body), routing);
+  return routing;
 }

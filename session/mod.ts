@@ -41,6 +41,9 @@ export {
   HEADER,
   type MessageAttribute,
   type MessageAttributes,
+  queueSafeJson,
+  routingOfAttributes,
+  routingOfHeaders,
 } from "./envelope_codec.ts";
 export {
   BrokerError,

@@ -22,6 +22,12 @@ export interface ReplyRoute {
   deliver(delivery: InboxDelivery): void;
   /** Told when the channel itself fails (its queue is gone, access denied). */
   fail(error: Error): void;
+  /**
+   * Told when the channel refused a message for this client because its signature did not
+   * check out against the client's key (a secret configured differently on the two sides):
+   * `id` is the id of the response it carried, when it could be read.
+   */
+  unverified?(id: RequestId | undefined, reason: string): void;
 }
 
 /** Options for {@linkcode ReplyRouter}. */
@@ -115,6 +121,23 @@ export class ReplyRouter {
     this.#onClose?.();
     this.#closing ??= this.#inbox.close();
     await this.#closing;
+  }
+
+  /**
+   * Tells the client a refused message was for (by its client id, else its session id), if it
+   * is attached, that the message was not verified (see {@linkcode ReplyRoute.unverified}).
+   */
+  unverified(
+    routing: { clientId?: string; sessionId?: string },
+    id: RequestId | undefined,
+    reason: string,
+  ): void {
+    const owner = routing.clientId !== undefined
+      ? this.#byClientId.get(routing.clientId)
+      : [...this.#routes].find((route) =>
+        routing.sessionId !== undefined && route.sessionId === routing.sessionId
+      );
+    owner?.unverified?.(id, reason);
   }
 
   /** Reports a failure of the channel itself to every attached client. */

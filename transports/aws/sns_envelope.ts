@@ -10,6 +10,7 @@ import {
   decodeAttributes,
   decodeParsed,
   type MessageAttribute,
+  routingOfAttributes,
 } from "../../session/envelope_codec.ts";
 import { type Incoming, JSONRPC_ERROR } from "../../session/envelope.ts";
 
@@ -54,9 +55,12 @@ export function decodeQueueMessage(message: Pick<Message, "Body" | "MessageAttri
     return {
       ok: false,
       invalid: {
+        // Still routed by its attributes, so that its sender's session can be told.
+        ...routingOfAttributes(attributes),
         error: {
           code: JSONRPC_ERROR.PARSE_ERROR,
-          message: "Parse error: the SNS envelope carries no Message",
+          message: "Parse error: the SNS envelope's Message is not a string; publish the " +
+            "JSON-RPC message as text",
         },
         id: null,
       },

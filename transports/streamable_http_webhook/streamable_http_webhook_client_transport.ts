@@ -14,7 +14,7 @@ import {
   type Transport,
   type TransportSendOptions,
 } from "../../sdk.ts";
-import { methodOf } from "../../session/envelope.ts";
+import { errorResponse, JSONRPC_ERROR, methodOf } from "../../session/envelope.ts";
 import type { InboxDelivery } from "../../session/inbox.ts";
 import { consoleLogger, describeError, type Logger } from "../../session/logger.ts";
 import type { ReplyRoute, ReplyRouter } from "../../session/reply_router.ts";
@@ -100,6 +100,15 @@ export class StreamableHttpWebhookClientTransport implements Transport {
       pendingInitializeId: undefined,
       deliver: (delivery) => this.#fromWebhook(delivery),
       fail: (error) => this.onerror?.(error),
+      unverified: (id, reason) => {
+        // The call whose answer was refused fails now, with the reason, not at its timeout.
+        this.onerror?.(new Error(reason));
+        if (id !== undefined && !this.#closed) {
+          this.onmessage?.(
+            errorResponse(id, { code: JSONRPC_ERROR.INTERNAL_ERROR, message: reason }),
+          );
+        }
+      },
     };
   }
 

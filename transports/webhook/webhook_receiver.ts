@@ -5,7 +5,8 @@
  * @module
  */
 
-import { decodeHeaders } from "../../session/envelope_codec.ts";
+import type { RequestId } from "../../sdk.ts";
+import { decodeHeaders, routingOfHeaders } from "../../session/envelope_codec.ts";
 import { JSONRPC_ERROR } from "../../session/envelope.ts";
 import { consoleLogger, type Logger } from "../../session/logger.ts";
 import { ReplyRouter } from "../../session/reply_router.ts";
@@ -151,6 +152,17 @@ export class WebhookReceiver {
           reason,
           deliveryId: request.headers.get("webhook-id") ?? undefined,
         });
+        if (reason === "mismatch" || reason === "unsigned") {
+          // A secret set differently on the two sides: the waiting request fails now, naming
+          // why, rather than at its timeout.
+          this.#router?.unverified(
+            routingOfHeaders(request.headers),
+            responseIdOf(read.body),
+            `Cannot accept the server's answer as ${
+              reason === "unsigned" ? "it is not signed" : "its signature does not match"
+            }: give the server and this client the same webhook secret`,
+          );
+        }
         return jsonRpcErrorResponse(401, {
           code: JSONRPC_ERROR.INVALID_REQUEST,
           message: (error as Error).message,
@@ -203,6 +215,18 @@ export class WebhookReceiver {
     this.#server = undefined;
     this.#url = undefined;
     await server?.shutdown();
+  }
+}
+
+/** The id of the response a body carries, when it is one; read before the body is trusted. */
+function responseIdOf(body: string): RequestId | undefined {
+  try {
+    const value = JSON.parse(body) as { id?: unknown; method?: unknown };
+    const { id } = value;
+    if ("method" in value) return undefined;
+    return typeof id === "string" || Number.isSafeInteger(id) ? id as RequestId : undefined;
+  } catch {
+    return undefined;
   }
 }
 
