@@ -7,10 +7,10 @@ import {
   type BrokerContext,
   connectSqsClient,
   createTestServer,
+  gatedWork,
   newProbe,
   recordingLogger,
   textOf,
-  untilAborted,
   withBroker,
 } from "./_fixture.ts";
 import { recordCalls, sentTo } from "./_raw_sqs.ts";
@@ -98,19 +98,15 @@ Deno.test("SQS: messages to a FIFO response queue are grouped by session, each g
 
 Deno.test("SQS: a FIFO request still running at shutdown is answered with a retry error", async () => {
   await withBroker(async (context) => {
+    const gate = gatedWork();
     const { server, connect } = await setupSqs(context, {
       fifo: true,
-      server: {
-        closeGraceMs: 50,
-        createServer: () =>
-          createTestServer({
-            work: untilAborted,
-          }),
-      },
+      server: { closeGraceMs: 50, createServer: () => createTestServer({ work: gate.work }) },
     });
+    context.cleanup(() => gate.finish());
     const { client } = await connect();
     const call = client.callTool({ name: "work", arguments: {} });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await gate.started;
     await server.close();
     await assert.rejects(call, /shutting down: send it again/);
     await client.close();
