@@ -135,6 +135,30 @@ export async function rawSession(
 }
 
 /**
+ * Sends request `id` of a session opened by {@linkcode rawSession}, with the attributes the Python
+ * client sets; resolves with the broker's id for the message.
+ */
+export function sendRequest(
+  sqs: SQSClient,
+  requestQueueUrl: string,
+  session: { sessionId: string; clientId: string },
+  id: number,
+  method: string,
+  params: Record<string, unknown> = {},
+): Promise<string> {
+  return sendRaw(
+    sqs,
+    requestQueueUrl,
+    JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+    pythonAttributes({
+      RequestId: String(id),
+      SessionId: session.sessionId,
+      ClientId: session.clientId,
+    }),
+  );
+}
+
+/**
  * The body of an `initialize` exactly as the Python client writes it: `json.dumps` of the
  * pydantic dump (spaces after `,` and `:`, keys in field order method, params, jsonrpc, id).
  */

@@ -17,7 +17,7 @@ import {
   startSqsServer,
   withBroker,
 } from "./_fixture.ts";
-import { pythonAttributes, rawSession, receiveOne, sendRaw } from "./_raw_sqs.ts";
+import { rawSession, receiveOne, sendRequest } from "./_raw_sqs.ts";
 
 /** Sends `method` as a request of the session to `queueUrl`; resolves with its answer. */
 async function ask(
@@ -26,18 +26,9 @@ async function ask(
   session: { sessionId: string; clientId: string },
   id: number,
   method: string,
-  params: Record<string, unknown> = {},
+  params?: Record<string, unknown>,
 ) {
-  await sendRaw(
-    context.sqs,
-    to.queueUrl,
-    JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-    pythonAttributes({
-      RequestId: String(id),
-      SessionId: session.sessionId,
-      ClientId: session.clientId,
-    }),
-  );
+  await sendRequest(context.sqs, to.queueUrl, session, id, method, params);
   return await receiveOne(context.sqs, to.replies);
 }
 
@@ -58,16 +49,7 @@ Deno.test("SessionHost: a stored session past its idle timeout is not rebuilt by
       store,
       idleTimeoutMs: 1,
     });
-    await sendRaw(
-      context.sqs,
-      requests.url,
-      '{"jsonrpc":"2.0","id":1,"method":"ping"}',
-      pythonAttributes({
-        RequestId: "1",
-        SessionId: session.sessionId,
-        ClientId: session.clientId,
-      }),
-    );
+    await sendRequest(context.sqs, requests.url, session, 1, "ping");
     await eventually(() =>
       events.some((event) =>
         event.event === "message.refused" && event.fields.reason === "unknown or expired session"

@@ -18,7 +18,6 @@ import {
 } from "./_fixture.ts";
 import {
   messagesOn,
-  pythonAttributes,
   rawSession,
   receiveNone,
   receiveOne,
@@ -26,6 +25,7 @@ import {
   recordCalls,
   type RecordedCall,
   sendRaw,
+  sendRequest,
 } from "./_raw_sqs.ts";
 
 /**
@@ -45,15 +45,10 @@ async function heldSession(context: BrokerContext, options: Partial<SqsServerOpt
   });
   // Cleanups run last first: the tool lets go before the server closes.
   context.cleanup(() => gate.finish());
-  const { sessionId, clientId } = await rawSession(context.sqs, requests.url, replies.url);
+  const session = await rawSession(context.sqs, requests.url, replies.url);
   /** Sends a request of the session; resolves with the broker's message id. */
-  const request = (id: number, method: string, params: Record<string, unknown> = {}) =>
-    sendRaw(
-      context.sqs,
-      requests.url,
-      JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-      pythonAttributes({ RequestId: String(id), SessionId: sessionId, ClientId: clientId }),
-    );
+  const request = (id: number, method: string, params?: Record<string, unknown>) =>
+    sendRequest(context.sqs, requests.url, session, id, method, params);
   return {
     server,
     events,

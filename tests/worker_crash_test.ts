@@ -8,14 +8,7 @@ import {
   startSqsServer,
   withBroker,
 } from "./_fixture.ts";
-import {
-  messagesOn,
-  pythonAttributes,
-  rawSession,
-  receiveNone,
-  receiveOne,
-  sendRaw,
-} from "./_raw_sqs.ts";
+import { messagesOn, rawSession, receiveNone, receiveOne, sendRequest } from "./_raw_sqs.ts";
 
 const WORKER = new URL("./_worker_process.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -83,14 +76,9 @@ Deno.test("SQS: a request whose worker is killed mid-request is answered once by
     context.cleanup(() => Deno.remove(kvPath));
     const first = spawnWorker(context, requests.url, kvPath);
     await first.printed("ready");
-    const { sessionId, clientId } = await rawSession(context.sqs, requests.url, replies.url);
-    const request = (id: number, method: string, params: Record<string, unknown> = {}) =>
-      sendRaw(
-        context.sqs,
-        requests.url,
-        JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-        pythonAttributes({ RequestId: String(id), SessionId: sessionId, ClientId: clientId }),
-      );
+    const session = await rawSession(context.sqs, requests.url, replies.url);
+    const request = (id: number, method: string, params?: Record<string, unknown>) =>
+      sendRequest(context.sqs, requests.url, session, id, method, params);
     await request(1, "tools/call", { name: "work", arguments: {} });
     await first.printed("started");
     // A round trip through the worker while the call runs: whatever it would settle early about
@@ -114,7 +102,7 @@ Deno.test("SQS: a request whose worker is killed mid-request is answered once by
       id: 1,
       result: { content: [{ type: "text", text: "done by the second worker" }] },
     });
-    assert.equal(answer.attributes.SessionId.StringValue, sessionId);
+    assert.equal(answer.attributes.SessionId.StringValue, session.sessionId);
     assert.ok(await receiveNone(context.sqs, replies.url, 1), "the request was answered twice");
     await eventually(async () => (await messagesOn(context.sqs, requests.url)) === 0);
   });
