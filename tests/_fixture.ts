@@ -24,44 +24,87 @@ export interface BrokerContext {
   queue(name: string, attributes?: Record<string, string>): Promise<{ url: string; arn: string }>;
   /** A unique variant of `name` for topics and queues made by hand. */
   unique(name: string): string;
-  /** Runs `fn` when the test ends, before the broker stops. */
-  cleanup(fn: () => void | Promise<void>): void;
+  /** Runs `fn` when the test ends (even when it fails), before the broker stops. */
+  cleanup: Cleanup;
+}
+
+/** Tests register what must be undone when they end. */
+export type Cleanup = (fn: () => void | Promise<void>) => void;
+
+/**
+ * Runs `fn` with a cleanup list that is emptied, last first, when it ends: every cleanup runs even
+ * when `fn` or an earlier cleanup throws, so that one failure leaves nothing running for the next
+ * test. The test's own failure is the one reported; cleanup failures are reported after it.
+ */
+export async function withCleanup(fn: (cleanup: Cleanup) => Promise<void>): Promise<void> {
+  const cleanups: Array<() => void | Promise<void>> = [];
+  let failure: { error: unknown } | undefined;
+  try {
+    await fn((cleanupFn) => void cleanups.push(cleanupFn));
+  } catch (error) {
+    failure = { error };
+  }
+  const cleanupErrors: unknown[] = [];
+  for (const cleanupFn of cleanups.reverse()) {
+    try {
+      await cleanupFn();
+    } catch (error) {
+      cleanupErrors.push(error);
+    }
+  }
+  if (failure) {
+    for (const error of cleanupErrors) console.error("A cleanup failed too:", error);
+    throw failure.error;
+  }
+  if (cleanupErrors.length === 1) throw cleanupErrors[0];
+  if (cleanupErrors.length > 1) throw new AggregateError(cleanupErrors, "Cleanups failed");
 }
 
 /** Runs `fn` against a fresh broker, then removes what it created and stops the broker. */
 export async function withBroker(fn: (context: BrokerContext) => Promise<void>): Promise<void> {
   const broker = await startBroker();
-  const sqs = broker.sqsClient();
-  const sns = broker.snsClient();
-  const created: string[] = [];
-  const cleanups: Array<() => void | Promise<void>> = [];
-  const run = crypto.randomUUID().slice(0, 8);
-  const unique = (name: string) =>
-    name.endsWith(".fifo") ? `${name.slice(0, -5)}-${run}.fifo` : `${name}-${run}`;
-  try {
+  await withCleanup(async (cleanup) => {
+    cleanup(() => broker.close());
+    const sqs = broker.sqsClient();
+    const sns = broker.snsClient();
+    cleanup(() => {
+      sqs.destroy();
+      sns.destroy();
+    });
+    const created: string[] = [];
+    if (!broker.embedded) {
+      cleanup(async () => {
+        for (const url of created) {
+          await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
+        }
+      });
+    }
+    const run = crypto.randomUUID().slice(0, 8);
+    const unique = (name: string) =>
+      name.endsWith(".fifo") ? `${name.slice(0, -5)}-${run}.fifo` : `${name}-${run}`;
     await fn({
       broker,
       sqs,
       sns,
       unique,
-      cleanup: (cleanupFn) => void cleanups.push(cleanupFn),
+      cleanup,
       async queue(name, attributes) {
         const queue = await broker.createQueue(sqs, unique(name), attributes);
         created.push(queue.url);
         return queue;
       },
     });
-  } finally {
-    for (const cleanupFn of cleanups.reverse()) await cleanupFn();
-    if (!broker.embedded) {
-      for (const url of created) {
-        await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => {});
-      }
-    }
-    sqs.destroy();
-    sns.destroy();
-    await broker.close();
-  }
+  });
+}
+
+/** The environment that points a child process's AWS clients at the test's broker. */
+export function brokerEnv(context: BrokerContext): Record<string, string> {
+  const { broker } = context;
+  return {
+    ...(broker.endpoint === "aws" ? {} : { AWS_ENDPOINT_URL: broker.endpoint }),
+    AWS_REGION: broker.region,
+    ...(broker.embedded ? { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" } : {}),
+  };
 }
 
 /** A logged event. */
@@ -163,6 +206,37 @@ export function createTestServer(options: TestServerOptions = {}): McpServer {
   return server;
 }
 
+/** A `work` tool the test holds: it says when it starts, and finishes when the test lets it. */
+export interface GatedWork {
+  /** Pass as `work` to {@linkcode createTestServer}. */
+  work: (signal: AbortSignal) => Promise<string>;
+  /** Resolves when the tool first starts. */
+  started: Promise<void>;
+  /** How many times the tool started. */
+  readonly runs: number;
+  /** Lets every run finish with `text`. */
+  finish(text?: string): void;
+}
+
+/** A `work` tool that waits for the test's {@linkcode GatedWork.finish}. */
+export function gatedWork(): GatedWork {
+  const started = Promise.withResolvers<void>();
+  const finished = Promise.withResolvers<string>();
+  let runs = 0;
+  return {
+    work: () => {
+      runs++;
+      started.resolve();
+      return finished.promise;
+    },
+    started: started.promise,
+    get runs() {
+      return runs;
+    },
+    finish: (text = "done") => finished.resolve(text),
+  };
+}
+
 /** A `work` implementation that never finishes on its own, only when its call is aborted. */
 export function untilAborted(signal: AbortSignal): Promise<string> {
   return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
@@ -178,21 +252,25 @@ export async function connectOrClose(client: Client, transport: Transport): Prom
   }
 }
 
-/** Starts an SQS server running the test MCP server, with a logger that records its events. */
+/**
+ * Starts an SQS server running the test MCP server, with a logger that records its events; it is
+ * closed when the test ends, even when the test fails first.
+ */
 export async function startSqsServer(
-  sqs: SQSClient,
+  context: Pick<BrokerContext, "sqs" | "cleanup">,
   requestQueueUrl: string,
   options: Partial<SqsServerOptions> = {},
 ): Promise<{ server: SqsServer; events: LoggedEvent[] }> {
   const logger = recordingLogger();
   const server = new SqsServer({
-    sqs,
+    sqs: context.sqs,
     requestQueueUrl,
     createServer: () => createTestServer(),
     waitTimeSeconds: 1,
     logger,
     ...options,
   });
+  context.cleanup(() => server.close());
   await server.start();
   return { server, events: logger.events };
 }

@@ -5,7 +5,46 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+
 const CONFORMANCE = "npm:@modelcontextprotocol/conformance@0.1.16";
+
+/** The active server scenarios of conformance 0.1.16 (its `list` command names them). */
+export const ACTIVE_SCENARIOS = [
+  "completion-complete",
+  "dns-rebinding-protection",
+  "elicitation-sep1034-defaults",
+  "elicitation-sep1330-enums",
+  "logging-set-level",
+  "ping",
+  "prompts-get-embedded-resource",
+  "prompts-get-simple",
+  "prompts-get-with-args",
+  "prompts-get-with-image",
+  "prompts-list",
+  "resources-list",
+  "resources-read-binary",
+  "resources-read-text",
+  "resources-subscribe",
+  "resources-templates-read",
+  "resources-unsubscribe",
+  "server-initialize",
+  "server-sse-multiple-streams",
+  "tools-call-audio",
+  "tools-call-elicitation",
+  "tools-call-embedded-resource",
+  "tools-call-error",
+  "tools-call-image",
+  "tools-call-mixed-content",
+  "tools-call-sampling",
+  "tools-call-simple-text",
+  "tools-call-with-logging",
+  "tools-call-with-progress",
+  "tools-list",
+];
+
+/** The checks those scenarios make, every one of which must succeed. */
+export const ACTIVE_CHECKS = 40;
 
 /** One check the suite reported as failed. */
 export interface FailedCheck {
@@ -72,4 +111,11 @@ export async function runConformance(
   } finally {
     await Deno.remove(outputDir, { recursive: true });
   }
+}
+
+/** Asserts that every active scenario ran and every one of its checks succeeded, no more, no less. */
+export function assertAllActivePass(result: ConformanceResult): void {
+  assert.deepEqual(result.failed, [], result.output);
+  assert.deepEqual(result.scenarios, ACTIVE_SCENARIOS);
+  assert.equal(result.passed, ACTIVE_CHECKS, result.output);
 }

@@ -12,6 +12,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import type { SNSClient } from "@aws-sdk/client-sns";
 
 /** One message as read off a queue. */
 export interface RawMessage {
@@ -31,20 +32,21 @@ export function stringAttributes(
   );
 }
 
-/** Sends one raw message. */
+/** Sends one raw message; returns the broker's id for it. */
 export async function sendRaw(
   sqs: SQSClient,
   queueUrl: string,
   body: string,
   attributes: Record<string, MessageAttributeValue> = {},
-): Promise<void> {
-  await sqs.send(
+): Promise<string> {
+  const { MessageId } = await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: body,
       MessageAttributes: Object.keys(attributes).length ? attributes : undefined,
     }),
   );
+  return MessageId!;
 }
 
 /** Receives (and leaves to expire, unacknowledged) the next message; throws when none arrives in time. */
@@ -133,6 +135,30 @@ export async function rawSession(
 }
 
 /**
+ * Sends request `id` of a session opened by {@linkcode rawSession}, with the attributes the Python
+ * client sets; resolves with the broker's id for the message.
+ */
+export function sendRequest(
+  sqs: SQSClient,
+  requestQueueUrl: string,
+  session: { sessionId: string; clientId: string },
+  id: number,
+  method: string,
+  params: Record<string, unknown> = {},
+): Promise<string> {
+  return sendRaw(
+    sqs,
+    requestQueueUrl,
+    JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+    pythonAttributes({
+      RequestId: String(id),
+      SessionId: session.sessionId,
+      ClientId: session.clientId,
+    }),
+  );
+}
+
+/**
  * The body of an `initialize` exactly as the Python client writes it: `json.dumps` of the
  * pydantic dump (spaces after `,` and `:`, keys in field order method, params, jsonrpc, id).
  */
@@ -164,4 +190,63 @@ export function pythonAttributes(
     Timestamp: { DataType: "Number", StringValue: String(Math.floor(Date.now() / 1000)) },
     ...stringAttributes(values),
   };
+}
+
+/** One call an SQS or SNS client made, with what it sent and (once answered) what came back. */
+export interface RecordedCall {
+  /** The command's name, e.g. `SendMessageBatchCommand`. */
+  command: string;
+  // deno-lint-ignore no-explicit-any
+  input: any;
+  // deno-lint-ignore no-explicit-any
+  output?: any;
+}
+
+/**
+ * Records every call `client` makes from now on (the real call still goes to the broker), so
+ * that a test can count deliveries, deletes and batch entries as the broker saw them.
+ */
+export function recordCalls(client: SQSClient | SNSClient): RecordedCall[] {
+  const calls: RecordedCall[] = [];
+  // The two clients' stacks differ only in their input and output types, which this ignores.
+  (client as SQSClient).middlewareStack.add((next, context) => async (args) => {
+    const call: RecordedCall = { command: context.commandName ?? "", input: args.input };
+    calls.push(call);
+    const result = await next(args);
+    call.output = result.output;
+    return result;
+  }, { step: "initialize", name: "asyncmcpTestRecorder" });
+  return calls;
+}
+
+/** How many times the recorded client received the message with broker id `messageId`. */
+export function receivesOf(calls: RecordedCall[], messageId: string): number {
+  return calls.filter((call) => call.command === "ReceiveMessageCommand")
+    .flatMap((call) => call.output?.Messages ?? [])
+    .filter((message: { MessageId?: string }) => message.MessageId === messageId).length;
+}
+
+/** One message the recorded client sent, from `SendMessage` or an entry of `SendMessageBatch`. */
+export interface SentMessage {
+  queueUrl: string;
+  body: string;
+  groupId?: string;
+  attributes: Record<string, { DataType?: string; StringValue?: string }>;
+}
+
+/** Every message the recorded client sent to `queueUrl`. */
+export function sentTo(calls: RecordedCall[], queueUrl: string): SentMessage[] {
+  return calls.filter((call) => call.input.QueueUrl === queueUrl).flatMap((call) => {
+    const entries = call.command === "SendMessageBatchCommand"
+      ? call.input.Entries
+      : call.command === "SendMessageCommand"
+      ? [call.input]
+      : [];
+    return entries.map((entry: Record<string, never>) => ({
+      queueUrl,
+      body: entry.MessageBody,
+      groupId: entry.MessageGroupId,
+      attributes: entry.MessageAttributes ?? {},
+    }));
+  });
 }

@@ -23,16 +23,26 @@ export interface TaskTestContext {
   store: InMemoryTaskStore;
   /** Jobs still running (a cancelled one stops at its next step). */
   running: number;
+  /** Set when the test ends: jobs still running stop at their next step. */
+  stopped: boolean;
 }
 
-/** A fresh store and job count; `done()` waits for the jobs and clears the store's timers. */
+/**
+ * A fresh store and job count; `done()` stops the jobs still running (a test that failed may
+ * leave some), waits for them and clears the store's timers.
+ */
 export function newTaskContext(): TaskTestContext & { done(): Promise<void> } {
   const context = {
     store: new InMemoryTaskStore(),
     running: 0,
+    stopped: false,
     async done() {
-      await eventually(() => context.running === 0);
-      context.store.cleanup();
+      context.stopped = true;
+      try {
+        await eventually(() => context.running === 0);
+      } finally {
+        context.store.cleanup();
+      }
     },
   };
   return context;
@@ -61,7 +71,7 @@ export function createTaskTestServer(context: TaskTestContext): McpServer {
         for (let step = 1; step <= steps; step++) {
           await new Promise((resolve) => setTimeout(resolve, stepMs));
           const current = await taskStore.getTask(task.taskId);
-          if (current.status === "cancelled") return;
+          if (current.status === "cancelled" || context.stopped) return;
           await taskStore.updateTaskStatus(task.taskId, "working", `step ${step} of ${steps}`);
         }
         await taskStore.storeTaskResult(task.taskId, "completed", {

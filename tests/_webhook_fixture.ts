@@ -14,6 +14,7 @@ import { webhookUrlPolicy } from "../transports/webhook/webhook_address_policy.t
 import { WebhookReceiver } from "../transports/webhook/webhook_receiver.ts";
 import { WebhookServer, type WebhookServerOptions } from "../transports/webhook/webhook_server.ts";
 import {
+  type Cleanup,
   connectOrClose,
   createTestClient,
   createTestServer,
@@ -21,18 +22,7 @@ import {
   recordingLogger,
 } from "./_fixture.ts";
 
-/** Tests register what must be undone when they end. */
-export type Cleanup = (fn: () => void | Promise<void>) => void;
-
-/** Runs `fn` with a cleanup list that is emptied (last first) when it ends. */
-export async function withCleanup(fn: (cleanup: Cleanup) => Promise<void>): Promise<void> {
-  const cleanups: Array<() => void | Promise<void>> = [];
-  try {
-    await fn((cleanupFn) => void cleanups.push(cleanupFn));
-  } finally {
-    for (const cleanupFn of cleanups.reverse()) await cleanupFn();
-  }
-}
+export { type Cleanup, withCleanup } from "./_fixture.ts";
 
 /** Loopback is refused by default; tests allow exactly 127.0.0.1. */
 export const allowLoopback = webhookUrlPolicy({ allowHosts: ["127.0.0.1"] });
@@ -63,10 +53,11 @@ export async function startWebhookServer(
     logger,
     ...options,
   });
-  await server.start();
-  // Closed before the HTTP server stops (cleanups run last first), so sessions end cleanly.
+  // Closed before the HTTP server stops (cleanups run last first), so sessions end cleanly; both
+  // are registered before start(), so a failed start leaves nothing behind.
   const { url } = await serveOnLoopback(cleanup, server.fetch);
   cleanup(() => server.close());
+  await server.start();
   return { server, url: `${url}/mcp/request`, events: logger.events };
 }
 

@@ -2,20 +2,10 @@ import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { Client } from "../sdk.ts";
-import { type BrokerContext, startSqsServer, textOf, withBroker } from "./_fixture.ts";
+import { brokerEnv, startSqsServer, textOf, withBroker } from "./_fixture.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
-
-/** The environment that points the CLI at the test's broker. */
-function brokerEnv(context: BrokerContext): Record<string, string> {
-  const { broker } = context;
-  return {
-    ...(broker.endpoint === "aws" ? {} : { AWS_ENDPOINT_URL: broker.endpoint }),
-    AWS_REGION: broker.region,
-    ...(broker.embedded ? { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" } : {}),
-  };
-}
 
 async function asyncmcp(args: string[], env: Record<string, string> = {}) {
   const output = await new Deno.Command(Deno.execPath(), {
@@ -118,31 +108,29 @@ Deno.test("CLI: the SDK Client over stdio reaches an SQS server through 'asyncmc
   await withBroker(async (context) => {
     const requests = await context.queue("cli-requests");
     const replies = await context.queue("cli-replies");
-    const { server } = await startSqsServer(context.sqs, requests.url);
-    context.cleanup(() => server.close());
+    await startSqsServer(context, requests.url);
     const client = new Client({ name: "stdio-client", version: "1.0.0" });
-    await client.connect(
-      new StdioClientTransport({
-        command: Deno.execPath(),
-        args: [
-          "run",
-          "--allow-all",
-          "--config",
-          CONFIG,
-          CLI,
-          "proxy",
-          "--backend",
-          "sqs",
-          "--stdio",
-          "--request-queue-url",
-          requests.url,
-          "--response-queue-url",
-          replies.url,
-        ],
-        env: { ...brokerEnv(context), PATH: Deno.env.get("PATH") ?? "" },
-        stderr: "pipe",
-      }),
-    );
+    const transport = new StdioClientTransport({
+      command: Deno.execPath(),
+      args: [
+        "run",
+        "--allow-all",
+        "--config",
+        CONFIG,
+        CLI,
+        "proxy",
+        "--backend",
+        "sqs",
+        "--stdio",
+        "--request-queue-url",
+        requests.url,
+        "--response-queue-url",
+        replies.url,
+      ],
+      env: { ...brokerEnv(context), PATH: Deno.env.get("PATH") ?? "" },
+      stderr: "pipe",
+    });
+    await client.connect(transport);
     try {
       assert.equal(client.getServerVersion()?.name, "asyncmcp-test");
       const result = await client.callTool({ name: "echo", arguments: { text: "over stdio" } });
@@ -155,13 +143,24 @@ Deno.test("CLI: the SDK Client over stdio reaches an SQS server through 'asyncmc
       assert.ok(progress.length >= 1, "no progress notification arrived before the result");
       assert.deepEqual(progress, [1, 2, 3, 4].slice(0, progress.length));
     } finally {
-      const closing = performance.now();
-      await client.close();
-      // The transport waits up to 2 s before it kills the process: the proxy left on its own at EOF.
-      assert.ok(performance.now() - closing < 1500, "the proxy exits when stdin ends");
-      // The SDK's StdioClientTransport.close() leaves its 2 s kill timer running: let it end, or
-      // the test sanitizer reports it as ours.
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      // What close() does first, done here: the SDK's close() would then leave a 2 s timer of its
+      // own running, which the test sanitizer reports. Once the process has ended by itself,
+      // close() has nothing left to do.
+      const exited = Promise.withResolvers<void>();
+      const onclose = transport.onclose;
+      transport.onclose = () => {
+        onclose?.();
+        exited.resolve();
+      };
+      const child = (transport as unknown as { _process?: { stdin?: { end(): void } } })._process;
+      child?.stdin?.end();
+      const deadline = setTimeout(() => exited.reject(new Error("the proxy kept running")), 1500);
+      try {
+        await exited.promise;
+      } finally {
+        clearTimeout(deadline);
+        await client.close();
+      }
     }
   });
 });

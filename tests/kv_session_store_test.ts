@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KvSessionStore } from "../session/kv_session_store.ts";
+import { type KvLike, KvSessionStore } from "../session/kv_session_store.ts";
 import type { SessionRecord } from "../session/session_store.ts";
 import { SqsServer } from "../transports/sqs/mod.ts";
 import {
@@ -28,6 +28,29 @@ Deno.test("KvSessionStore keeps, returns and forgets a session record", async ()
     assert.deepEqual(await store.get(record.id), record);
     await store.delete(record.id);
     assert.equal(await store.get(record.id), undefined);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("KvSessionStore writes each record to expire, after a day unless expireInMs says otherwise", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    // Deno KV removes expired records only about a minute late: what is checked is the expiry
+    // each write asks for.
+    const expiries: Array<number | undefined> = [];
+    const recording: KvLike = {
+      get: (key) => kv.get(key),
+      set: (key, value, options) => {
+        expiries.push(options?.expireIn);
+        return kv.set(key, value, options);
+      },
+      delete: (key) => kv.delete(key),
+    };
+    await new KvSessionStore(recording).set(record);
+    await new KvSessionStore(recording, { expireInMs: 5_000 }).set(record);
+    assert.deepEqual(expiries, [86_400_000, 5_000]);
+    assert.deepEqual(await new KvSessionStore(kv).get(record.id), record);
   } finally {
     kv.close();
   }

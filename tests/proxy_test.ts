@@ -35,11 +35,10 @@ async function proxyToSqs(
   const requests = await context.queue("proxy-requests");
   const replies = await context.queue("proxy-replies");
   const { server } = await startSqsServer(
-    context.sqs,
+    context,
     requests.url,
     createServer ? { createServer } : {},
   );
-  context.cleanup(() => server.close());
   const proxy = new StreamableHttpProxy({
     backend: () =>
       new SqsClientTransport({
@@ -111,8 +110,7 @@ Deno.test("Proxy: DELETE from the client ends its session and closes its back-en
   await withBroker(async (context) => {
     const requests = await context.queue("proxy-requests");
     const replies = await context.queue("proxy-replies");
-    const { server } = await startSqsServer(context.sqs, requests.url);
-    context.cleanup(() => server.close());
+    const { server } = await startSqsServer(context, requests.url);
     const closed: string[] = [];
     const proxy = new StreamableHttpProxy({
       backend: () => {
@@ -266,10 +264,9 @@ Deno.test("Proxy: cancellation reaches the tool behind SQS", async () => {
     const probe = newProbe();
     const requests = await context.queue("proxy-requests");
     const replies = await context.queue("proxy-replies");
-    const { server } = await startSqsServer(context.sqs, requests.url, {
+    await startSqsServer(context, requests.url, {
       createServer: () => createTestServer({ probe }),
     });
-    context.cleanup(() => server.close());
     const proxy = new StreamableHttpProxy({
       backend: () =>
         new SqsClientTransport({

@@ -59,10 +59,10 @@ for (const [what, body, id] of DROPPED_BY_THE_SDK) {
 }
 
 Deno.test("SQS: a request the SDK would drop is answered with -32600 and its id, and nothing stays in flight", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server } = await startSqsServer(sqs, requests.url);
+    const { server } = await startSqsServer({ sqs, cleanup }, requests.url);
     const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
     for (const [what, body, id] of DROPPED_BY_THE_SDK) {
       await sendRaw(
@@ -87,11 +87,10 @@ Deno.test("SQS: a request the MCP server never answers is answered with -32603 a
     const requests = await context.queue("requests");
     const replies = await context.queue("replies");
     const probe = newProbe();
-    const { server } = await startSqsServer(context.sqs, requests.url, {
+    const { server } = await startSqsServer(context, requests.url, {
       createServer: () => createTestServer({ probe }),
       requestTimeoutMs: 300,
     });
-    context.cleanup(() => server.close());
     const { client } = await connectSqsClient(context, requests.url, replies.url);
     await assert.rejects(
       client.callTool({ name: "wait_for_cancel", arguments: { id: "stuck" } }),
@@ -128,8 +127,7 @@ Deno.test("SQS: a tool result with characters SQS refuses reaches the caller int
   await withBroker(async (context) => {
     const requests = await context.queue("requests");
     const replies = await context.queue("replies");
-    const { server } = await startSqsServer(context.sqs, requests.url);
-    context.cleanup(() => server.close());
+    await startSqsServer(context, requests.url);
     const { client } = await connectSqsClient(context, requests.url, replies.url);
     const text = "not\uFFFEallowed\uFFFF and 🙂 astral";
     assert.equal(textOf(await client.callTool({ name: "echo", arguments: { text } })), text);
@@ -323,10 +321,10 @@ Deno.test("SessionHost ends a session whose return address takes nothing at all"
 });
 
 Deno.test("SQS: an SNS envelope whose Message is not text is answered with a parse error in its session", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server } = await startSqsServer(sqs, requests.url);
+    const { server } = await startSqsServer({ sqs, cleanup }, requests.url);
     const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
     const envelope = {
       Type: "Notification",

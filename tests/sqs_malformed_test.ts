@@ -30,10 +30,10 @@ async function answerInSession(
   attributes: Record<string, string> = {},
 ): Promise<RawMessage> {
   let answer: RawMessage | undefined;
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server } = await startSqsServer(sqs, requests.url);
+    const { server } = await startSqsServer({ sqs, cleanup }, requests.url);
     const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
     await sendRaw(
       sqs,
@@ -54,9 +54,9 @@ async function refusedAndDeleted(
   attributes: Record<string, string>,
   reason: RegExp,
 ): Promise<void> {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
-    const { server, events } = await startSqsServer(sqs, requests.url);
+    const { server, events } = await startSqsServer({ sqs, cleanup }, requests.url);
     await sendRaw(sqs, requests.url, body, pythonAttributes(attributes));
     await eventually(() => refusal(events, reason) !== undefined);
     await eventually(async () => (await messagesOn(sqs, requests.url)) === 0);
@@ -118,13 +118,13 @@ Deno.test("SQS malformed: a message for an unknown session is logged and deleted
 });
 
 Deno.test("SQS malformed: a message for an unknown session goes to the dead-letter queue when the queue has a redrive policy", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const deadLetters = await queue("dead-letters");
     const requests = await queue("requests", {
       VisibilityTimeout: "1",
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetters.arn, maxReceiveCount: 1 }),
     });
-    const { server } = await startSqsServer(sqs, requests.url);
+    const { server } = await startSqsServer({ sqs, cleanup }, requests.url);
     await sendRaw(
       sqs,
       requests.url,
@@ -138,10 +138,10 @@ Deno.test("SQS malformed: a message for an unknown session goes to the dead-lett
 });
 
 Deno.test("SQS malformed: a message that names a session with another client's id is refused and not answered", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server, events } = await startSqsServer(sqs, requests.url);
+    const { server, events } = await startSqsServer({ sqs, cleanup }, requests.url);
     const { sessionId } = await rawSession(sqs, requests.url, replies.url, "owner");
     await sendRaw(
       sqs,
@@ -156,10 +156,10 @@ Deno.test("SQS malformed: a message that names a session with another client's i
 });
 
 Deno.test("SQS malformed: a message that names a session but no client id is refused and not answered", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server, events } = await startSqsServer(sqs, requests.url);
+    const { server, events } = await startSqsServer({ sqs, cleanup }, requests.url);
     const { sessionId } = await rawSession(sqs, requests.url, replies.url, "owner");
     await sendRaw(
       sqs,
@@ -185,9 +185,9 @@ Deno.test("SQS malformed: an initialize without a return address is logged and d
 });
 
 Deno.test("SQS malformed: an initialize naming a response queue in another account is refused and nothing is sent", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
-    const { server, events } = await startSqsServer(sqs, requests.url);
+    const { server, events } = await startSqsServer({ sqs, cleanup }, requests.url);
     const elsewhere = requests.url.replace(/\/\d{12}\//, "/999999999999/");
     await sendRaw(
       sqs,
@@ -203,9 +203,9 @@ Deno.test("SQS malformed: an initialize naming a response queue in another accou
 });
 
 Deno.test("SQS security: an initialize naming a look-alike host for its response queue is refused and nothing is sent", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
-    const { server, events } = await startSqsServer(sqs, requests.url);
+    const { server, events } = await startSqsServer({ sqs, cleanup }, requests.url);
     // Same account and region in the host name, but not the broker's host: the AWS SDK would
     // send signed SendMessage requests to whoever answers there.
     const lookalike = requests.url.replace(
@@ -226,11 +226,11 @@ Deno.test("SQS security: an initialize naming a look-alike host for its response
 });
 
 Deno.test("SQS malformed: a redelivered request is run once and answered once", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
     const probe = newProbe();
-    const { server } = await startSqsServer(sqs, requests.url, {
+    const { server } = await startSqsServer({ sqs, cleanup }, requests.url, {
       createServer: () => createTestServer({ probe }),
     });
     const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
@@ -254,7 +254,7 @@ Deno.test("SQS oversized: a tool result over the server's size limit reaches the
   await withBroker(async (context) => {
     const requests = await context.queue("requests");
     const replies = await context.queue("replies");
-    const { server } = await startSqsServer(context.sqs, requests.url, { maxMessageBytes: 10_000 });
+    const { server } = await startSqsServer(context, requests.url, { maxMessageBytes: 10_000 });
     const { client } = await connectSqsClient(context, requests.url, replies.url);
     await assert.rejects(
       client.callTool({ name: "big", arguments: { bytes: 20_000 } }),
@@ -277,7 +277,7 @@ Deno.test("SQS oversized: a request over the client's size limit fails with Mess
   await withBroker(async (context) => {
     const requests = await context.queue("requests");
     const replies = await context.queue("replies");
-    const { server } = await startSqsServer(context.sqs, requests.url);
+    const { server } = await startSqsServer(context, requests.url);
     const { client } = await connectSqsClient(context, requests.url, replies.url, {
       maxMessageBytes: 2_000,
     });
@@ -316,11 +316,11 @@ Deno.test("SQS broken peer: a request to a queue that does not exist fails the c
 });
 
 Deno.test("SQS broken peer: the server's poll loop survives its queue disappearing and resumes when it returns", async () => {
-  await withBroker(async ({ sqs, queue, broker }) => {
+  await withBroker(async ({ sqs, queue, broker, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
     const errors: Error[] = [];
-    const { server } = await startSqsServer(sqs, requests.url, {
+    const { server } = await startSqsServer({ sqs, cleanup }, requests.url, {
       onerror: (error) => void errors.push(error),
     });
     await sqs.send(new DeleteQueueCommand({ QueueUrl: requests.url }));

@@ -7,14 +7,21 @@ import {
   type BrokerContext,
   connectSqsClient,
   createTestServer,
+  gatedWork,
   newProbe,
   recordingLogger,
   textOf,
-  untilAborted,
   withBroker,
 } from "./_fixture.ts";
+import { recordCalls, sentTo } from "./_raw_sqs.ts";
 
-async function setupSqs(context: BrokerContext, options: HarnessOptions & { fifo?: boolean } = {}) {
+interface SqsOptions extends HarnessOptions {
+  /** FIFO request and response queues. */
+  fifo?: boolean;
+  server?: Partial<SqsServerOptions>;
+}
+
+async function setupSqs(context: BrokerContext, options: SqsOptions = {}) {
   const suffix = options.fifo ? ".fifo" : "";
   const requests = await context.queue(`requests${suffix}`, options.requestQueue);
   const replies = await context.queue(`replies${suffix}`);
@@ -67,21 +74,39 @@ Deno.test("SQS: a session works end to end over FIFO request and response queues
   });
 });
 
+Deno.test("SQS: messages to a FIFO response queue are grouped by session, each group named by its session id", async () => {
+  await withBroker(async (context) => {
+    const sqs = context.broker.sqsClient();
+    context.cleanup(() => sqs.destroy());
+    const calls = recordCalls(sqs);
+    const { connect, responseQueueUrl } = await setupSqs(context, { fifo: true, server: { sqs } });
+    const first = await connect({ name: "first" });
+    const second = await connect({ name: "second" });
+    await Promise.all([first.client.ping(), second.client.ping()]);
+    const sent = sentTo(calls, responseQueueUrl);
+    // Two initialize results and two pings, at least.
+    assert.ok(sent.length >= 4, `${sent.length} messages sent`);
+    for (const message of sent) {
+      assert.equal(message.groupId, message.attributes.SessionId?.StringValue, message.body);
+    }
+    assert.deepEqual(
+      new Set(sent.map((message) => message.groupId)),
+      new Set([first.transport.sessionId, second.transport.sessionId]),
+    );
+  });
+});
+
 Deno.test("SQS: a FIFO request still running at shutdown is answered with a retry error", async () => {
   await withBroker(async (context) => {
+    const gate = gatedWork();
     const { server, connect } = await setupSqs(context, {
       fifo: true,
-      server: {
-        closeGraceMs: 50,
-        createServer: () =>
-          createTestServer({
-            work: untilAborted,
-          }),
-      },
+      server: { closeGraceMs: 50, createServer: () => createTestServer({ work: gate.work }) },
     });
+    context.cleanup(() => gate.finish());
     const { client } = await connect();
     const call = client.callTool({ name: "work", arguments: {} });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await gate.started;
     await server.close();
     await assert.rejects(call, /shutting down: send it again/);
     await client.close();

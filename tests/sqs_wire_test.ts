@@ -18,10 +18,10 @@ async function answerToInitialize(
   attributes: Record<string, string> = {},
 ): Promise<RawMessage> {
   let answer: RawMessage | undefined;
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server } = await startSqsServer(sqs, requests.url);
+    const { server } = await startSqsServer({ sqs, cleanup }, requests.url);
     await sendRaw(
       sqs,
       requests.url,
@@ -35,10 +35,10 @@ async function answerToInitialize(
 }
 
 Deno.test("SQS wire: a Python client's initialize gets a result with a 32-hex session id and the compat attributes", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server } = await startSqsServer(sqs, requests.url);
+    const { server } = await startSqsServer({ sqs, cleanup }, requests.url);
     const { reply, clientId } = await rawSession(sqs, requests.url, replies.url);
     assert.equal(reply.json.jsonrpc, "2.0");
     assert.equal(reply.json.id, 0);
@@ -56,10 +56,10 @@ Deno.test("SQS wire: a Python client's initialize gets a result with a 32-hex se
 });
 
 Deno.test("SQS wire: a Python client's tools/call in its session is answered with the result", async () => {
-  await withBroker(async ({ sqs, queue }) => {
+  await withBroker(async ({ sqs, queue, cleanup }) => {
     const requests = await queue("requests");
     const replies = await queue("replies");
-    const { server } = await startSqsServer(sqs, requests.url);
+    const { server } = await startSqsServer({ sqs, cleanup }, requests.url);
     const { sessionId, clientId } = await rawSession(sqs, requests.url, replies.url);
     await sendRaw(
       sqs,

@@ -5,6 +5,7 @@ import {
   mcpHeaders,
   startHybridServer,
 } from "./_streamable_http_webhook_fixture.ts";
+import { eventually } from "./_fixture.ts";
 import { withCleanup } from "./_webhook_fixture.ts";
 
 interface Answer {
@@ -233,8 +234,7 @@ Deno.test("StreamableHTTP+Webhook ends a session idle for idleTimeoutMs", async 
   await withCleanup(async (cleanup) => {
     const { url, server } = await startHybridServer(cleanup, { idleTimeoutMs: 50 });
     const sessionId = await openSession(url);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    // Any request runs the sweep; this one is for the ended session.
+    await eventually(() => server.sessionCount === 0);
     const answer = await post(
       url,
       { jsonrpc: "2.0", id: 1, method: "ping" },

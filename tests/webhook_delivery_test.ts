@@ -24,22 +24,45 @@ import {
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const json = { "Content-Type": "application/json" };
 
-/** A gate in front of a client's webhook handler that can be taken down and brought back on the same port. */
+/**
+ * A gate in front of a client's webhook handler that can be taken down and brought back on the
+ * same port. While down it drops every connection at once, and counts them.
+ */
 function gate(cleanup: Cleanup, handler: (request: Request) => Promise<Response>) {
   let server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   const port = server.addr.port;
-  let up = true;
-  cleanup(() => up ? server.shutdown() : undefined);
+  let dropping: { listener: Deno.Listener; done: Promise<void> } | undefined;
+  const state = { dropped: 0 };
+  const up = async () => {
+    if (!dropping) return;
+    dropping.listener.close();
+    await dropping.done;
+    dropping = undefined;
+    server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handler);
+  };
+  cleanup(async () => {
+    await up();
+    await server.shutdown();
+  });
   return {
     url: `http://127.0.0.1:${port}/hook`,
+    state,
     async down() {
-      up = false;
       await server.shutdown();
+      const listener = Deno.listen({ hostname: "127.0.0.1", port });
+      const done = (async () => {
+        try {
+          for await (const connection of listener) {
+            state.dropped++;
+            connection.close();
+          }
+        } catch {
+          // The listener was closed while accepting.
+        }
+      })();
+      dropping = { listener, done };
     },
-    up() {
-      server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handler);
-      up = true;
-    },
+    up,
   };
 }
 
@@ -293,9 +316,10 @@ Deno.test("Webhook: deliveries made while the receiver is down arrive in order o
     const call = client.callTool({ name: "progress", arguments: { steps: 4 } }, undefined, {
       onprogress: ({ progress: step }) => void progress.push(step),
     });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The first delivery tried again: the later ones wait behind it.
+    await eventually(() => hook.state.dropped >= 2);
     assert.deepEqual(progress, []);
-    hook.up();
+    await hook.up();
     assert.equal(textOf(await call), "4 steps");
     assert.deepEqual(progress, [1, 2, 3, 4]);
   });
@@ -319,7 +343,7 @@ Deno.test("Webhook: a receiver that never comes back gets its result handed to o
     });
     await hook.down();
     const call = client.callTool({ name: "echo", arguments: { text: "lost?" } }, undefined, {
-      timeout: 2000,
+      timeout: 500,
     });
     await eventually(() => failures.length === 1);
     assert.equal(failures[0].attempts, 3);
@@ -329,7 +353,7 @@ Deno.test("Webhook: a receiver that never comes back gets its result handed to o
     assert.equal(logged?.fields.sessionId, transport.sessionId);
     assert.ok(logged?.fields.deliveryId);
     await assert.rejects(call, /timed out/i);
-    hook.up();
+    await hook.up();
   });
 });
 

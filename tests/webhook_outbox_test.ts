@@ -124,9 +124,17 @@ Deno.test("WebhookOutbox delivers once a receiver that was down comes back, losi
   const first = receiver();
   const { port, url } = first;
   await first.close();
-  const sender = outbox({ initialDelayMs: 100 });
+  const failed = Promise.withResolvers<void>();
+  const sender = outbox({
+    initialDelayMs: 100,
+    fetch: (request) =>
+      fetch(request).catch((error) => {
+        failed.resolve();
+        throw error;
+      }),
+  });
   const sending = [sender.send(url, envelope("one")), sender.send(url, envelope("two"))];
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await failed.promise;
   const back = receiver(undefined, port);
   try {
     await Promise.all(sending);

@@ -179,7 +179,8 @@ export class SqsInbox implements Inbox {
     this.#facts = await this.#readQueueFacts();
     // close() may have run while the queue's settings were being read.
     if (this.#stopped) return;
-    const everyMs = Math.max(1, this.#facts.visibilityTimeoutSeconds / 3) * 1000;
+    // Every third of the timeout, however short: a message is extended before it can show again.
+    const everyMs = this.#facts.visibilityTimeoutSeconds * 1000 / 3;
     this.#heartbeat = setInterval(() => this.#extendVisibility(everyMs), everyMs);
     for (let i = 0; i < this.#pollers; i++) this.#loops.push(this.#poll(this.#abort.signal));
   }
