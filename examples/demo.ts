@@ -4,7 +4,10 @@
  * Lists the tools, calls a quick one and a long-running one that reports progress, prints results
  * and round-trip times, and exits 0.
  *
- * Usage: `deno task demo [--transport sqs|sns-sqs|webhook|streamable-http-webhook]`
+ * Usage: `deno task demo [--transport sqs|sns-sqs|webhook|streamable-http-webhook] [--sdk v2|v1]`
+ *
+ * With the MCP SDK v2 (the default) client and server settle on the stateless 2026-07-28
+ * revision where the transport serves it; `--sdk v1` runs the same over 2025-11-25 sessions.
  *
  * @module
  */
@@ -13,6 +16,7 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { parseArgs } from "node:util";
 import { Client } from "../sdk.ts";
 import type { Transport } from "../sdk.ts";
+import { Client as ClientV2 } from "../sdk_v2.ts";
 import {
   DELIVERY_META_KEY,
   StreamableHttpWebhookClientTransport,
@@ -30,10 +34,11 @@ import {
   webhookUrlPolicy,
 } from "../transports/webhook/mod.ts";
 import { type Broker, startBroker } from "./embedded_broker.ts";
-import { createExampleServer } from "./example_server.ts";
+import { createExampleServer, createExampleServerV2 } from "./example_server.ts";
 
 const TRANSPORTS = ["sqs", "sns-sqs", "webhook", "streamable-http-webhook"] as const;
 type TransportName = typeof TRANSPORTS[number];
+const SDKS = ["v2", "v1"] as const;
 
 interface Wiring {
   server: { start?(): Promise<void>; close(): Promise<void> };
@@ -46,12 +51,23 @@ interface Wiring {
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { transport: { type: "string", default: "sqs" }, help: { type: "boolean" } },
+  options: {
+    transport: { type: "string", default: "sqs" },
+    sdk: { type: "string", default: "v2" },
+    help: { type: "boolean" },
+  },
 });
 if (values.help) {
-  console.log(`Usage: deno task demo [--transport ${TRANSPORTS.join("|")}]`);
+  console.log(`Usage: deno task demo [--transport ${TRANSPORTS.join("|")}] [--sdk v2|v1]`);
   Deno.exit(0);
 }
+if (!SDKS.includes(values.sdk as typeof SDKS[number])) {
+  console.error(
+    `Cannot run demo as SDK '${values.sdk}' is unknown: use v2 (the default) or v1`,
+  );
+  Deno.exit(2);
+}
+const v2 = values.sdk === "v2";
 if (!TRANSPORTS.includes(values.transport as TransportName)) {
   console.error(
     `Cannot run demo as transport '${values.transport}' is unknown: use one of ${
@@ -63,7 +79,8 @@ if (!TRANSPORTS.includes(values.transport as TransportName)) {
 const transportName = values.transport as TransportName;
 
 const ms = (started: number) => `${(performance.now() - started).toFixed(1)} ms`;
-const createServer = () => createExampleServer({ stepMs: 200 });
+const createServer = () =>
+  v2 ? createExampleServerV2({ stepMs: 200 }) : createExampleServer({ stepMs: 200 });
 
 async function wireSqs(broker: Broker): Promise<Wiring> {
   const sqs = broker.sqsClient();
@@ -196,11 +213,17 @@ const { server, transport, epilogue, shutdown } = transportName === "webhook"
   : await wireSnsSqs(broker!);
 await server.start?.();
 
-const client = new Client({ name: "asyncmcp-demo", version: "1.0.0" });
+const info = { name: "asyncmcp-demo", version: "1.0.0" };
+// A v2 client asks the server which revisions it serves and falls back to a 2025 session.
+const client = v2 ? new ClientV2(info, { versionNegotiation: { mode: "auto" } }) : new Client(info);
 let started = performance.now();
 await client.connect(transport);
+const era = "getNegotiatedProtocolVersion" in client
+  ? client.getNegotiatedProtocolVersion()
+  : "2025-11-25";
 console.log(
-  `\nconnected to ${client.getServerVersion()?.name} over ${transportName} in ${ms(started)}`,
+  `\nconnected to ${client.getServerVersion()?.name} over ${transportName} in ${ms(started)} ` +
+    `(SDK ${values.sdk}, MCP ${era})`,
 );
 
 started = performance.now();
@@ -215,10 +238,15 @@ const echo = await client.callTool({ name: "echo", arguments: { text: "hello, as
 console.log(`echo (${ms(started)}): ${JSON.stringify(echo.content)}`);
 
 started = performance.now();
-const counted = await client.callTool({ name: "slow_count", arguments: { to: 5 } }, undefined, {
-  onprogress: ({ progress, total, message }) =>
-    console.log(`  progress ${progress}/${total}: ${message} (${ms(started)})`),
-});
+const onprogress = ({ progress, total, message }: {
+  progress: number;
+  total?: number;
+  message?: string;
+}) => console.log(`  progress ${progress}/${total}: ${message} (${ms(started)})`);
+const slowCount = { name: "slow_count", arguments: { to: 5 } };
+const counted = client instanceof ClientV2
+  ? await client.callTool(slowCount, { onprogress })
+  : await client.callTool(slowCount, undefined, { onprogress });
 console.log(`slow_count (${ms(started)}): ${JSON.stringify(counted.content)}`);
 
 await epilogue?.();

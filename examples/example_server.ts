@@ -1,12 +1,14 @@
 /**
  * The example MCP server used by the demo, the benchmark and the tests: a quick tool and a
- * long-running tool that reports progress.
+ * long-running tool that reports progress, on either SDK line (v2 serves both MCP eras, v1 the
+ * 2025-11-25 sessions only).
  *
  * @module
  */
 
 import { z } from "zod";
 import { McpServer } from "../sdk.ts";
+import { McpServer as McpServerV2 } from "../sdk_v2.ts";
 
 /** Options for {@linkcode createExampleServer}. */
 export interface ExampleServerOptions {
@@ -14,9 +16,16 @@ export interface ExampleServerOptions {
   stepMs?: number;
 }
 
+const INFO = { name: "asyncmcp-example", version: "1.0.0" };
+const ECHO = { description: "Returns its text at once." };
+const SLOW_COUNT = {
+  description: "Counts to `to`, one step at a time, reporting progress after each step.",
+};
+const toSchema = z.number().int().min(1).max(1000);
+
 /**
- * Builds a fresh example server: `echo` answers at once, `slow_count` counts to `to` one step at a
- * time, reporting progress, and stops when the caller cancels.
+ * Builds a fresh example server on SDK v1: `echo` answers at once, `slow_count` counts to `to`
+ * one step at a time, reporting progress, and stops when the caller cancels.
  *
  * @example
  * ```ts ignore
@@ -24,37 +33,94 @@ export interface ExampleServerOptions {
  * ```
  */
 export function createExampleServer(options: ExampleServerOptions = {}): McpServer {
-  const stepMs = options.stepMs ?? 100;
-  const server = new McpServer({ name: "asyncmcp-example", version: "1.0.0" });
+  const server = new McpServer(INFO);
   server.registerTool(
     "echo",
-    {
-      description: "Returns its text at once.",
-      inputSchema: { text: z.string() },
-    },
+    { ...ECHO, inputSchema: { text: z.string() } },
     ({ text }) => ({ content: [{ type: "text", text }] }),
   );
   server.registerTool(
     "slow_count",
-    {
-      description: "Counts to `to`, one step at a time, reporting progress after each step.",
-      inputSchema: { to: z.number().int().min(1).max(1000) },
-    },
-    async ({ to }, extra) => {
-      for (let step = 1; step <= to; step++) {
-        await delay(stepMs, extra.signal);
-        const progressToken = extra._meta?.progressToken;
-        if (progressToken !== undefined) {
-          await extra.sendNotification({
-            method: "notifications/progress",
-            params: { progressToken, progress: step, total: to, message: `step ${step} of ${to}` },
-          });
-        }
-      }
-      return { content: [{ type: "text", text: `counted to ${to}` }] };
+    { ...SLOW_COUNT, inputSchema: { to: toSchema } },
+    async ({ to }, extra) => ({
+      content: [{
+        type: "text",
+        text: await slowCount(
+          to,
+          options.stepMs,
+          extra.signal,
+          (params) =>
+            extra._meta?.progressToken === undefined ? Promise.resolve() : extra.sendNotification({
+              method: "notifications/progress",
+              params: { progressToken: extra._meta.progressToken, ...params },
+            }),
+        ),
+      }],
+    }),
+  );
+  return server;
+}
+
+/**
+ * The same example server on SDK v2, which serves 2025-11-25 sessions and stateless 2026-07-28
+ * requests alike.
+ *
+ * @example
+ * ```ts ignore
+ * const server = createExampleServerV2({ stepMs: 10 });
+ * ```
+ */
+export function createExampleServerV2(options: ExampleServerOptions = {}): McpServerV2 {
+  const server = new McpServerV2(INFO);
+  server.registerTool(
+    "echo",
+    { ...ECHO, inputSchema: z.object({ text: z.string() }) },
+    ({ text }) => ({ content: [{ type: "text", text }] }),
+  );
+  server.registerTool(
+    "slow_count",
+    { ...SLOW_COUNT, inputSchema: z.object({ to: toSchema }) },
+    async ({ to }, ctx) => {
+      const progressToken = ctx.mcpReq._meta?.progressToken;
+      return {
+        content: [{
+          type: "text",
+          text: await slowCount(
+            to,
+            options.stepMs,
+            ctx.mcpReq.signal,
+            (params) =>
+              progressToken === undefined ? Promise.resolve() : ctx.mcpReq.notify({
+                method: "notifications/progress",
+                params: { progressToken, ...params },
+              }),
+          ),
+        }],
+      };
     },
   );
   return server;
+}
+
+/** What `slow_count` reports after each step. */
+interface Step {
+  progress: number;
+  total: number;
+  message: string;
+}
+
+/** Counts to `to`, `stepMs` per step, reporting each step; ends early when `signal` aborts. */
+async function slowCount(
+  to: number,
+  stepMs = 100,
+  signal: AbortSignal,
+  report: (step: Step) => Promise<void>,
+): Promise<string> {
+  for (let step = 1; step <= to; step++) {
+    await delay(stepMs, signal);
+    await report({ progress: step, total: to, message: `step ${step} of ${to}` });
+  }
+  return `counted to ${to}`;
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {

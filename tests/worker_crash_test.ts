@@ -1,71 +1,8 @@
 import assert from "node:assert/strict";
 import { KvSessionStore } from "../session/kv_session_store.ts";
-import {
-  type BrokerContext,
-  brokerEnv,
-  createTestServer,
-  eventually,
-  startSqsServer,
-  withBroker,
-} from "./_fixture.ts";
+import { createTestServer, eventually, startSqsServer, withBroker } from "./_fixture.ts";
 import { messagesOn, rawSession, receiveNone, receiveOne, sendRequest } from "./_raw_sqs.ts";
-
-const WORKER = new URL("./_worker_process.ts", import.meta.url).pathname;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
-
-/** A worker process (tests/_worker_process.ts) whose printed lines the test can wait for. */
-function spawnWorker(context: BrokerContext, requestQueueUrl: string, kvPath: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--unstable-kv",
-      "--config",
-      CONFIG,
-      WORKER,
-      requestQueueUrl,
-      kvPath,
-    ],
-    env: brokerEnv(context),
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  const reading = (async () => {
-    const decoded = child.stdout.pipeThrough(new TextDecoderStream());
-    let text = "";
-    for await (const chunk of decoded) {
-      text += chunk;
-      const complete = text.split("\n");
-      text = complete.pop()!;
-      lines.push(...complete);
-      for (const wake of waiters.splice(0)) wake();
-    }
-    for (const wake of waiters.splice(0)) wake();
-  })();
-  let ended = false;
-  const end = async () => {
-    if (!ended) child.kill("SIGKILL");
-    ended = true;
-    await child.status;
-    await reading;
-  };
-  context.cleanup(end);
-  return {
-    /** Resolves once the worker printed `line`; rejects if it exits first. */
-    async printed(line: string): Promise<void> {
-      while (!lines.includes(line)) {
-        if (ended) throw new Error(`The worker ended before it printed ${line}`);
-        const { promise, resolve } = Promise.withResolvers<void>();
-        waiters.push(resolve);
-        await Promise.race([promise, child.status.then(() => ended = true)]);
-      }
-    },
-    /** SIGKILL: no close(), nothing handed back. */
-    kill: end,
-  };
-}
+import { spawnWorker } from "./_worker.ts";
 
 Deno.test("SQS: a request whose worker is killed mid-request is answered once by another worker sharing the store", async () => {
   await withBroker(async (context) => {
@@ -74,7 +11,7 @@ Deno.test("SQS: a request whose worker is killed mid-request is answered once by
     const replies = await context.queue("replies");
     const kvPath = await Deno.makeTempFile({ prefix: "asyncmcp-kv-", suffix: ".sqlite" });
     context.cleanup(() => Deno.remove(kvPath));
-    const first = spawnWorker(context, requests.url, kvPath);
+    const first = spawnWorker(context, "./_worker_process.ts", [requests.url, kvPath]);
     await first.printed("ready");
     const session = await rawSession(context.sqs, requests.url, replies.url);
     const request = (id: number, method: string, params?: Record<string, unknown>) =>
