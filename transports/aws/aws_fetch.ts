@@ -6,6 +6,7 @@
  * @module
  */
 
+import { pause } from "../../session/pause.ts";
 import { type SigV4Credentials, SigV4Signer } from "./sigv4.ts";
 
 /**
@@ -118,6 +119,7 @@ const RETRY_TOKENS = 500;
 const RETRY_COST = 5;
 const NETWORK_RETRY_COST = 10;
 const CLOCK_SKEW_LIMIT_MS = 5 * 60_000;
+const NEVER_ABORTED = new AbortController().signal;
 
 const THROTTLING_CODES = new Set([
   "BandwidthLimitExceeded",
@@ -190,7 +192,11 @@ export class AwsFetchClient {
    * @throws {Error} for a network failure after retries, and the signal's reason when aborted.
    */
   async post(body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<string> {
-    const target = await (this.#target ??= this.#resolveTarget());
+    const target = await (this.#target ??= this.#resolveTarget().catch((error) => {
+      // Not cached: a region or endpoint that could not be read may be readable next time.
+      this.#target = undefined;
+      throw error;
+    }));
     let spent = 0;
     for (let attempt = 1;; attempt++) {
       signal?.throwIfAborted();
@@ -231,7 +237,8 @@ export class AwsFetchClient {
       this.#retryTokens -= cost;
       spent += cost;
       const base = isThrottling(failure) ? THROTTLING_RETRY_BASE_MS : RETRY_BASE_MS;
-      await delay(Math.random() * Math.min(RETRY_MAX_DELAY_MS, base * 2 ** attempt), signal);
+      const waitMs = Math.random() * Math.min(RETRY_MAX_DELAY_MS, base * 2 ** attempt);
+      await pause(waitMs, signal ?? NEVER_ABORTED);
     }
   }
 
@@ -314,18 +321,4 @@ function isTransient(error: Error): boolean {
   const aws = error as Partial<AwsServiceError>;
   return TRANSIENT_CODES.has(error.name) ||
     TRANSIENT_STATUSES.has(aws.$metadata?.httpStatusCode ?? 0);
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
