@@ -14,13 +14,8 @@
  * @module
  */
 
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import {
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import process from "node:process";
 import { type Broker, startBroker } from "../examples/embedded_broker.ts";
 import { createExampleServer } from "../examples/example_server.ts";
@@ -50,6 +45,8 @@ import {
   WebhookServer,
   webhookUrlPolicy,
 } from "../transports/webhook/mod.ts";
+import { snsCalls } from "../transports/aws/sns_calls.ts";
+import { sqsCalls } from "../transports/aws/sqs_calls.ts";
 import { countFetchRequests } from "./fetch_counter.ts";
 
 const SEQUENTIAL_CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 1000);
@@ -105,29 +102,36 @@ function sum(counts: Counts | Record<string, number>): number {
     .reduce((total, value) => total + value, 0);
 }
 
-/** Send (or publish) one message while a long poll waits on `queueUrl`; time until it returns. */
+/**
+ * Send (or publish) one message while a long poll waits on `queueUrl`; time until it returns.
+ * The calls take the same path as the transports (`ASYNCMCP_AWS_HTTP`), so that the ratio
+ * compares like with like.
+ */
 async function timeRoundTrip(
   sqs: SQSClient,
   queueUrl: string,
   send: () => Promise<unknown>,
 ): Promise<number> {
-  const receiving = sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      WaitTimeSeconds: 20,
-      MaxNumberOfMessages: 10,
-      MessageAttributeNames: ["All"],
-    }),
-  );
+  const calls = sqsCalls(sqs);
+  const receiving = calls.receiveMessage({
+    QueueUrl: queueUrl,
+    WaitTimeSeconds: 20,
+    MaxNumberOfMessages: 10,
+    MessageAttributeNames: ["All"],
+  });
   await new Promise((resolve) => setTimeout(resolve, 1));
   const started = performance.now();
   await send();
   const { Messages = [] } = await receiving;
   const elapsed = performance.now() - started;
-  for (const message of Messages) {
-    await sqs.send(
-      new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-    );
+  if (Messages.length > 0) {
+    await calls.deleteMessageBatch({
+      QueueUrl: queueUrl,
+      Entries: Messages.map((message, index) => ({
+        Id: String(index),
+        ReceiptHandle: message.ReceiptHandle!,
+      })),
+    });
   }
   return elapsed;
 }
@@ -157,7 +161,7 @@ async function sqsTarget(setup: SQSClient, run: string): Promise<Target> {
       timeRoundTrip(
         sqs,
         raw.url,
-        () => sqs.send(new SendMessageCommand({ QueueUrl: raw.url, MessageBody: "{}" })),
+        () => sqsCalls(sqs).sendMessage({ QueueUrl: raw.url, MessageBody: "{}" }),
       ),
   };
 }
@@ -210,7 +214,7 @@ async function snsTarget(setup: SQSClient, run: string, broker: Broker): Promise
       timeRoundTrip(
         sqs,
         rawQueue.url,
-        () => sns.send(new PublishCommand({ TopicArn: rawTopicArn, Message: "{}" })),
+        () => snsCalls(sns).publish({ TopicArn: rawTopicArn, Message: "{}" }),
       ),
   };
 }
