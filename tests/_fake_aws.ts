@@ -1,13 +1,16 @@
 /**
- * A loopback HTTP server that stands in for SQS or SNS: it records every request and answers with
- * whatever the test scripts, so tests can see exactly what the fetch path sends and how it reacts
- * to throttling, 5xx and batch failures.
+ * Helpers for the AWS hot-path tests: a loopback HTTP server that stands in for SQS or SNS (it
+ * records every request and answers with whatever the test scripts, so tests see exactly what the
+ * fetch path sends and how it reacts to throttling, 5xx and batch failures), and assertions on the
+ * `BrokerError`s that come out.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { BrokerError } from "../session/errors.ts";
 
 /** One request as the fake service received it. */
 export interface RecordedRequest {
@@ -92,4 +95,26 @@ export async function withFakeAws(
     for (const client of clients) client.destroy();
     await server.shutdown();
   }
+}
+
+/** The reason `promise` rejects with; fails the test when it fulfils. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  return assert.fail("Expected the call to fail");
+}
+
+/** Asserts that `error` is a `BrokerError` with the given operation, code, status, retryable. */
+export function assertBrokerError(
+  error: unknown,
+  expected: Partial<Pick<BrokerError, "operation" | "code" | "status" | "retryable">>,
+): asserts error is BrokerError {
+  assert.ok(error instanceof BrokerError, `Expected a BrokerError: ${error}`);
+  const actual = Object.fromEntries(
+    Object.keys(expected).map((key) => [key, error[key as keyof typeof expected]]),
+  );
+  assert.deepEqual(actual, expected);
 }

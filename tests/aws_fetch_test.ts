@@ -4,7 +4,14 @@ import { sqsCalls } from "../transports/aws/sqs_calls.ts";
 import { SnsOutbox } from "../transports/sns_sqs/sns_outbox.ts";
 import { eventually } from "./_fixture.ts";
 import { AwsFetchClient, AwsServiceError } from "../transports/aws/aws_fetch.ts";
-import { type FakeAws, jsonAnswer, withFakeAws, xmlAnswer } from "./_fake_aws.ts";
+import {
+  assertBrokerError,
+  type FakeAws,
+  jsonAnswer,
+  rejectionOf,
+  withFakeAws,
+  xmlAnswer,
+} from "./_fake_aws.ts";
 
 const QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/requests";
 
@@ -14,13 +21,9 @@ function sqsError(status: number, type: string, queryCode = type): Response {
   });
 }
 
+/** What a failed call looks like once a caller (inbox, outbox) has wrapped it. */
 async function rejection(promise: Promise<unknown>): Promise<BrokerError> {
-  try {
-    await promise;
-  } catch (error) {
-    return BrokerError.from(error, { operation: "test", address: QUEUE_URL });
-  }
-  throw new Error("Expected the call to fail");
+  return BrokerError.from(await rejectionOf(promise), { operation: "test", address: QUEUE_URL });
 }
 
 Deno.test("fetch path: a 500 answer is retried and the call succeeds on the next attempt", async () => {
@@ -181,10 +184,11 @@ Deno.test("fetch path: a failed entry of an SNS PublishBatch answer becomes that
     assert.equal(first.status, "fulfilled");
     assert.equal(second.status, "rejected");
     const error = (second as PromiseRejectedResult).reason;
-    assert.ok(error instanceof BrokerError);
-    assert.equal(error.code, "InvalidParameter");
-    assert.equal(error.operation, "SNS PublishBatch");
-    assert.equal(error.retryable, false);
+    assertBrokerError(error, {
+      operation: "SNS PublishBatch",
+      code: "InvalidParameter",
+      retryable: false,
+    });
     assert.match(error.message, /<MessageAttributes> & more/);
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { BrokerError } from "../session/errors.ts";
+import type { BrokerError } from "../session/errors.ts";
 import type { InboxDelivery } from "../session/inbox.ts";
 import { resolveAwsHttp } from "../transports/aws/aws_http.ts";
 import { sqsCalls } from "../transports/aws/sqs_calls.ts";
@@ -18,6 +18,7 @@ import {
   textOf,
   withBroker,
 } from "./_fixture.ts";
+import { assertBrokerError, rejectionOf } from "./_fake_aws.ts";
 
 const notification = (text: string) => ({
   jsonrpc: "2.0" as const,
@@ -119,11 +120,11 @@ Deno.test("fetch path: a batch send with one invalid message fails only that mes
       outbox.send(url, { message: notification("bad \uFFFF") }),
     ]);
     assert.equal(good.status, "fulfilled");
-    const error = (bad as PromiseRejectedResult).reason;
-    assert.ok(error instanceof BrokerError);
-    assert.equal(error.operation, "SQS SendMessageBatch");
-    assert.equal(error.code, "InvalidMessageContents");
-    assert.equal(error.retryable, false);
+    assertBrokerError((bad as PromiseRejectedResult).reason, {
+      operation: "SQS SendMessageBatch",
+      code: "InvalidMessageContents",
+      retryable: false,
+    });
     assert.equal((await receiveAll(sqs, url, 1)).length, 1);
   });
 });
@@ -132,15 +133,15 @@ Deno.test("fetch path: sending to a missing queue fails with a BrokerError namin
   await withBroker(async ({ sqs, queue }) => {
     const { url } = await queue("exists");
     const outbox = new SqsOutbox({ sqs, awsHttp: "fetch" });
-    const error = await outbox.send(`${url}-missing`, { message: notification("x") }).then(
-      () => assert.fail("Expected the send to fail"),
-      (error) => error,
+    assertBrokerError(
+      await rejectionOf(outbox.send(`${url}-missing`, { message: notification("x") })),
+      {
+        operation: "SQS SendMessage",
+        code: "AWS.SimpleQueueService.NonExistentQueue",
+        status: 400,
+        retryable: false,
+      },
     );
-    assert.ok(error instanceof BrokerError);
-    assert.equal(error.operation, "SQS SendMessage");
-    assert.equal(error.code, "AWS.SimpleQueueService.NonExistentQueue");
-    assert.equal(error.status, 400);
-    assert.equal(error.retryable, false);
   });
 });
 
@@ -169,9 +170,11 @@ Deno.test("fetch path: an inbox reports a failed visibility change of one messag
       });
       received[0].release();
       await eventually(() => errors.length === 1);
-      assert.equal(errors[0].operation, "SQS ChangeMessageVisibilityBatch");
-      assert.equal(errors[0].code, "ReceiptHandleIsInvalid");
-      assert.equal(errors[0].retryable, false);
+      assertBrokerError(errors[0], {
+        operation: "SQS ChangeMessageVisibilityBatch",
+        code: "ReceiptHandleIsInvalid",
+        retryable: false,
+      });
     } finally {
       await inbox.close();
     }
@@ -209,15 +212,13 @@ Deno.test("fetch path: publishing to a missing topic fails with a BrokerError na
   await withBroker(async (context) => {
     const { topicArn } = await subscribedTopic(context);
     const outbox = new SnsOutbox({ sns: context.sns, awsHttp: "fetch" });
-    const error = await outbox.send(`${topicArn}-missing`, { message: notification("x") }).then(
-      () => assert.fail("Expected the publish to fail"),
-      (error) => error,
-    );
-    assert.ok(error instanceof BrokerError);
-    assert.equal(error.operation, "SNS Publish");
-    assert.equal(error.code, "NotFound");
-    assert.equal(error.status, 404);
-    assert.equal(error.retryable, false);
+    const publishing = outbox.send(`${topicArn}-missing`, { message: notification("x") });
+    assertBrokerError(await rejectionOf(publishing), {
+      operation: "SNS Publish",
+      code: "NotFound",
+      status: 404,
+      retryable: false,
+    });
   });
 });
 

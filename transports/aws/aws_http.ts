@@ -62,6 +62,27 @@ export function resolveAwsHttp(choice?: AwsHttp): AwsHttp {
   return value;
 }
 
+/**
+ * The calls for `client` on the chosen path, built once per client and path (the fetch path's
+ * credentials cache and retry quota are then shared by every inbox and outbox of the client).
+ *
+ * @example
+ * ```ts ignore
+ * const calls = callsFor(cache, sqs, options.awsHttp, { fetch: fetchCalls, sdk: sdkCalls });
+ * ```
+ */
+export function callsFor<Client extends object, Calls>(
+  cache: WeakMap<Client, Partial<Record<AwsHttp, Calls>>>,
+  client: Client,
+  awsHttp: AwsHttp | undefined,
+  build: Record<AwsHttp, (client: Client) => Calls>,
+): Calls {
+  const choice = resolveAwsHttp(awsHttp);
+  let byChoice = cache.get(client);
+  if (!byChoice) cache.set(client, byChoice = {});
+  return byChoice[choice] ??= build[choice](client);
+}
+
 function environment(name: string): string | undefined {
   try {
     return (globalThis as { Deno?: typeof Deno }).Deno?.env.get(name) || undefined;

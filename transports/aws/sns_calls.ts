@@ -15,7 +15,7 @@ import {
   type SNSClient,
 } from "@aws-sdk/client-sns";
 import { AwsFetchClient, AwsServiceError } from "./aws_fetch.ts";
-import { type AwsHttp, resolveAwsHttp } from "./aws_http.ts";
+import { type AwsHttp, callsFor } from "./aws_http.ts";
 
 /**
  * The SNS calls that run for every message. Inputs have the SDK's shapes; results carry the
@@ -39,7 +39,7 @@ const cache = new WeakMap<SNSClient, Partial<Record<AwsHttp, SnsCalls>>>();
 
 /**
  * The hot SNS calls for `sns`, over `fetch` (SigV4-signed Query protocol, configured from the
- * client) or through `sns.send()`; see {@linkcode resolveAwsHttp} for the default.
+ * client) or through `sns.send()`; by default `ASYNCMCP_AWS_HTTP`, else fetch.
  *
  * @example Publish over the fetch path
  * ```ts ignore
@@ -53,10 +53,7 @@ const cache = new WeakMap<SNSClient, Partial<Record<AwsHttp, SnsCalls>>>();
  * ```
  */
 export function snsCalls(sns: SNSClient, awsHttp?: AwsHttp): SnsCalls {
-  const choice = resolveAwsHttp(awsHttp);
-  let byChoice = cache.get(sns);
-  if (!byChoice) cache.set(sns, byChoice = {});
-  return byChoice[choice] ??= choice === "fetch" ? fetchCalls(sns) : sdkCalls(sns);
+  return callsFor(cache, sns, awsHttp, { fetch: fetchCalls, sdk: sdkCalls });
 }
 
 function sdkCalls(sns: SNSClient): SnsCalls {

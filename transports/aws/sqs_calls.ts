@@ -23,7 +23,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { AwsFetchClient, AwsServiceError } from "./aws_fetch.ts";
-import { type AwsHttp, resolveAwsHttp } from "./aws_http.ts";
+import { type AwsHttp, callsFor } from "./aws_http.ts";
 
 /**
  * The SQS calls that run for every message. Inputs and results have the SDK's shapes; failures
@@ -51,12 +51,11 @@ export interface SqsCalls {
   ): Promise<ChangeMessageVisibilityBatchResult>;
 }
 
-/** One set of calls per client and path: the fetch path's credentials cache is per client. */
 const cache = new WeakMap<SQSClient, Partial<Record<AwsHttp, SqsCalls>>>();
 
 /**
  * The hot SQS calls for `sqs`, over `fetch` (SigV4-signed JSON protocol, configured from the
- * client) or through `sqs.send()`; see {@linkcode resolveAwsHttp} for the default.
+ * client) or through `sqs.send()`; by default `ASYNCMCP_AWS_HTTP`, else fetch.
  *
  * @example Receive over the fetch path
  * ```ts ignore
@@ -71,10 +70,7 @@ const cache = new WeakMap<SQSClient, Partial<Record<AwsHttp, SqsCalls>>>();
  * ```
  */
 export function sqsCalls(sqs: SQSClient, awsHttp?: AwsHttp): SqsCalls {
-  const choice = resolveAwsHttp(awsHttp);
-  let byChoice = cache.get(sqs);
-  if (!byChoice) cache.set(sqs, byChoice = {});
-  return byChoice[choice] ??= choice === "fetch" ? fetchCalls(sqs) : sdkCalls(sqs);
+  return callsFor(cache, sqs, awsHttp, { fetch: fetchCalls, sdk: sdkCalls });
 }
 
 function sdkCalls(sqs: SQSClient): SqsCalls {
