@@ -8,18 +8,15 @@
  *
  * Environment: `BENCH_CALLS` (sequential calls, default 1000), `BENCH_LOAD_CALLS` (calls under
  * load, default 20000), `BENCH_HTTP_LOAD_CALLS` (over HTTP, default 5000), `BENCH_ONLY` (`broker` or `http`: one section), `BENCH_SERVER_POLLERS` / `BENCH_CLIENT_POLLERS` (default 1),
+ * `ASYNCMCP_AWS_HTTP=sdk` (the hot calls through the AWS SDK instead of `fetch`, in both processes),
  * `BENCH_PROFILE_DIR` (write the server's CPU profile there), `BENCH_VERBOSE` (API call counts).
  *
  * @module
  */
 
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import {
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import process from "node:process";
 import { type Broker, startBroker } from "../examples/embedded_broker.ts";
 import { createExampleServer } from "../examples/example_server.ts";
 import { StreamableHttpProxy } from "../proxy/http_proxy.ts";
@@ -48,6 +45,9 @@ import {
   WebhookServer,
   webhookUrlPolicy,
 } from "../transports/webhook/mod.ts";
+import { snsCalls } from "../transports/aws/sns_calls.ts";
+import { sqsCalls } from "../transports/aws/sqs_calls.ts";
+import { countFetchRequests } from "./fetch_counter.ts";
 
 const SEQUENTIAL_CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 1000);
 const LOAD_CALLS = Number(Deno.env.get("BENCH_LOAD_CALLS") ?? 20_000);
@@ -58,6 +58,8 @@ const VERBOSE = Boolean(Deno.env.get("BENCH_VERBOSE"));
 const ONLY = Deno.env.get("BENCH_ONLY");
 const HTTP_LOAD_CALLS = Number(Deno.env.get("BENCH_HTTP_LOAD_CALLS") ?? 5000);
 const LOAD_CLIENTS = 8;
+/** Where this process's fetch-path requests are counted: the counts of the current phase. */
+let fetchCounts: Counts = new Map();
 const IN_FLIGHT = 256;
 const WARM_UP = 100;
 
@@ -80,6 +82,7 @@ function percentile(samples: number[], p: number): number {
 }
 
 function counted(broker: Broker, counts: Counts): { sqs: SQSClient; sns: SNSClient } {
+  fetchCounts = counts;
   const count = (name = "unknown") => counts.set(name, (counts.get(name) ?? 0) + 1);
   const sqs = broker.sqsClient();
   sqs.middlewareStack.add((next, context) => (args) => {
@@ -99,29 +102,36 @@ function sum(counts: Counts | Record<string, number>): number {
     .reduce((total, value) => total + value, 0);
 }
 
-/** Send (or publish) one message while a long poll waits on `queueUrl`; time until it returns. */
+/**
+ * Send (or publish) one message while a long poll waits on `queueUrl`; time until it returns.
+ * The calls take the same path as the transports (`ASYNCMCP_AWS_HTTP`), so that the ratio
+ * compares like with like.
+ */
 async function timeRoundTrip(
   sqs: SQSClient,
   queueUrl: string,
   send: () => Promise<unknown>,
 ): Promise<number> {
-  const receiving = sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      WaitTimeSeconds: 20,
-      MaxNumberOfMessages: 10,
-      MessageAttributeNames: ["All"],
-    }),
-  );
+  const calls = sqsCalls(sqs);
+  const receiving = calls.receiveMessage({
+    QueueUrl: queueUrl,
+    WaitTimeSeconds: 20,
+    MaxNumberOfMessages: 10,
+    MessageAttributeNames: ["All"],
+  });
   await new Promise((resolve) => setTimeout(resolve, 1));
   const started = performance.now();
   await send();
   const { Messages = [] } = await receiving;
   const elapsed = performance.now() - started;
-  for (const message of Messages) {
-    await sqs.send(
-      new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
-    );
+  if (Messages.length > 0) {
+    await calls.deleteMessageBatch({
+      QueueUrl: queueUrl,
+      Entries: Messages.map((message, index) => ({
+        Id: String(index),
+        ReceiptHandle: message.ReceiptHandle!,
+      })),
+    });
   }
   return elapsed;
 }
@@ -151,7 +161,7 @@ async function sqsTarget(setup: SQSClient, run: string): Promise<Target> {
       timeRoundTrip(
         sqs,
         raw.url,
-        () => sqs.send(new SendMessageCommand({ QueueUrl: raw.url, MessageBody: "{}" })),
+        () => sqsCalls(sqs).sendMessage({ QueueUrl: raw.url, MessageBody: "{}" }),
       ),
   };
 }
@@ -204,7 +214,7 @@ async function snsTarget(setup: SQSClient, run: string, broker: Broker): Promise
       timeRoundTrip(
         sqs,
         rawQueue.url,
-        () => sns.send(new PublishCommand({ TopicArn: rawTopicArn, Message: "{}" })),
+        () => snsCalls(sns).publish({ TopicArn: rawTopicArn, Message: "{}" }),
       ),
   };
 }
@@ -243,7 +253,7 @@ async function startServerProcess(broker: Broker, args: string[]) {
   const say = (text: string) => writer.write(new TextEncoder().encode(text + "\n"));
   return {
     reset: () => say("reset"),
-    async report(): Promise<Record<string, number>> {
+    async report(): Promise<{ counts: Record<string, number>; cpuMs: number }> {
       await say("report");
       return JSON.parse(await nextLine());
     },
@@ -288,7 +298,7 @@ async function load(
   target: Target,
   server: Awaited<ReturnType<typeof startServerProcess>>,
   channels: number[],
-): Promise<{ callsPerSecond: number; requestsPerCall: number }> {
+): Promise<LoadResult> {
   const counts: Counts = new Map();
   const { sqs, sns } = counted(broker, counts);
   const clients = await Promise.all(
@@ -311,13 +321,29 @@ async function load(
   await run(2000);
   counts.clear();
   await server.reset();
+  const cpuSince = process.cpuUsage();
   const callsPerSecond = await run(LOAD_CALLS);
-  const serverCounts = await server.report();
+  const { user, system } = process.cpuUsage(cpuSince);
+  const { counts: serverCounts, cpuMs: serverCpuMs } = await server.report();
   if (VERBOSE) console.error(target.name, { client: counts, server: serverCounts });
   await Promise.all(clients.map((client) => client.close()));
   sqs.destroy();
   sns.destroy();
-  return { callsPerSecond, requestsPerCall: (sum(counts) + sum(serverCounts)) / LOAD_CALLS };
+  return {
+    callsPerSecond,
+    requestsPerCall: (sum(counts) + sum(serverCounts)) / LOAD_CALLS,
+    clientCpuMsPerCall: (user + system) / 1000 / LOAD_CALLS,
+    serverCpuMsPerCall: serverCpuMs / LOAD_CALLS,
+  };
+}
+
+interface LoadResult {
+  callsPerSecond: number;
+  requestsPerCall: number;
+  /** CPU time of this (the clients') process per call, in ms. */
+  clientCpuMsPerCall: number;
+  /** CPU time of the server process per call, in ms. */
+  serverCpuMsPerCall: number;
 }
 
 /**
@@ -484,14 +510,18 @@ const row = (label: string, values: string[], target = "") =>
 /** SQS and SNS+SQS: latency against raw broker round trips, and throughput under load. */
 async function brokerSection(): Promise<void> {
   const broker = await startBroker({ childProcess: true });
+  countFetchRequests(
+    broker.endpoint,
+    (name) => fetchCounts.set(name, (fetchCounts.get(name) ?? 0) + 1),
+  );
   const setup = broker.sqsClient();
   const run = crypto.randomUUID().slice(0, 8);
   const results: Array<{
     name: string;
     raw: number[];
     calls: number[];
-    shared: { callsPerSecond: number; requestsPerCall: number };
-    own: { callsPerSecond: number; requestsPerCall: number };
+    shared: LoadResult;
+    own: LoadResult;
     proxied: number[];
   }> = [];
   for (const makeTarget of [sqsTarget, snsTarget]) {
@@ -548,6 +578,12 @@ async function brokerSection(): Promise<void> {
     "AWS API requests per tools/call at that load",
     results.map((r) => r.shared.requestsPerCall.toFixed(2)),
     "≤ 1.0",
+  );
+  row(
+    "CPU per tools/call at that load, clients' process / server process",
+    results.map((r) =>
+      `${r.shared.clientCpuMsPerCall.toFixed(2)} / ${r.shared.serverCpuMsPerCall.toFixed(2)} ms`
+    ),
   );
   row(
     `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, a reply queue each`,

@@ -1,17 +1,20 @@
 /**
  * The benchmark's MCP server, run as its own process as it would be in production. Arguments:
  * `sqs|sns-sqs <endpoint> <request queue URL> <pollers>`. Prints `ready`; on a line `reset` it
- * zeroes its AWS API request counts, on `report` prints them as JSON; it exits at end of input.
+ * zeroes its AWS API request counts and CPU time, on `report` prints both as JSON; it exits at
+ * end of input.
  *
  * @module
  */
 
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import process from "node:process";
 import { createExampleServer } from "../examples/example_server.ts";
 import type { HostedServer } from "../session/hosted_server.ts";
 import { SnsSqsServer } from "../transports/sns_sqs/mod.ts";
 import { SqsServer } from "../transports/sqs/mod.ts";
+import { countFetchRequests } from "./fetch_counter.ts";
 
 const [transport, endpoint, queueUrl, pollers] = Deno.args;
 const config = {
@@ -33,6 +36,8 @@ sns.middlewareStack.add((next, context) => (args) => {
   count(context.commandName);
   return next(args);
 }, { step: "initialize", name: "asyncmcpBenchCounter" });
+if (endpoint !== "aws") countFetchRequests(endpoint, count);
+let cpuSince = process.cpuUsage();
 
 const options = {
   sqs,
@@ -47,8 +52,14 @@ await server.start();
 console.log("ready");
 const input = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
 for await (const line of input) {
-  if (line.includes("reset")) { for (const key of Object.keys(counts)) delete counts[key]; }
-  if (line.includes("report")) console.log(JSON.stringify(counts));
+  if (line.includes("reset")) {
+    for (const key of Object.keys(counts)) delete counts[key];
+    cpuSince = process.cpuUsage();
+  }
+  if (line.includes("report")) {
+    const { user, system } = process.cpuUsage(cpuSince);
+    console.log(JSON.stringify({ counts, cpuMs: (user + system) / 1000 }));
+  }
 }
 await server.close();
 sqs.destroy();

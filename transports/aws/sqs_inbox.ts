@@ -5,24 +5,19 @@
  * @module
  */
 
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import { type Incoming, JSONRPC_ERROR } from "../../session/envelope.ts";
 import { BrokerError } from "../../session/errors.ts";
 import type { DeliveryHandler, Inbox, InboxDelivery } from "../../session/inbox.ts";
 import { consoleLogger, type Logger } from "../../session/logger.ts";
+import type { AwsHttpOptions } from "./aws_http.ts";
 import { Batcher } from "./batcher.ts";
+import { type SqsCalls, sqsCalls } from "./sqs_calls.ts";
 import { decodeQueueMessage } from "./sns_envelope.ts";
 import { pause } from "../../session/pause.ts";
 
 /** Polling settings shared by every SQS-reading part (servers, client reply channels). */
-export interface SqsPollOptions {
+export interface SqsPollOptions extends AwsHttpOptions {
   /** Seconds a long poll waits for messages (0-20). @default {20} */
   waitTimeSeconds?: number;
   /** Most messages per poll (1-10). @default {10} */
@@ -108,6 +103,7 @@ export class SqsInbox implements Inbox {
   #closed?: Promise<void>;
   #deletes: Batcher<string>;
   #visibility: Batcher<{ handle: string; seconds: number }>;
+  #calls: SqsCalls;
 
   /** Validates the options; nothing is received until {@linkcode SqsInbox.start}. */
   constructor(options: SqsInboxOptions) {
@@ -120,7 +116,8 @@ export class SqsInbox implements Inbox {
       inRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, 43_200);
     }
     this.#decode = options.decode ?? decodeQueueMessage;
-    const { sqs, queueUrl } = options;
+    const { queueUrl } = options;
+    const calls = this.#calls = sqsCalls(options.sqs, options.awsHttp);
     // One call at a time: acknowledgements wait for nobody, so they may as well travel together.
     this.#deletes = new Batcher({
       maxItems: 10,
@@ -130,8 +127,7 @@ export class SqsInbox implements Inbox {
         this.#batchCall(
           "SQS DeleteMessageBatch",
           handles,
-          (entries) =>
-            sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries })),
+          (entries) => calls.deleteMessageBatch({ QueueUrl: queueUrl, Entries: entries }),
         ),
     });
     this.#visibility = new Batcher({
@@ -143,15 +139,13 @@ export class SqsInbox implements Inbox {
           "SQS ChangeMessageVisibilityBatch",
           changes.map((change) => change.handle),
           (entries) =>
-            sqs.send(
-              new ChangeMessageVisibilityBatchCommand({
-                QueueUrl: queueUrl,
-                Entries: entries.map((entry, index) => ({
-                  ...entry,
-                  VisibilityTimeout: changes[index].seconds,
-                })),
-              }),
-            ),
+            calls.changeMessageVisibilityBatch({
+              QueueUrl: queueUrl,
+              Entries: entries.map((entry, index) => ({
+                ...entry,
+                VisibilityTimeout: changes[index].seconds,
+              })),
+            }),
         ),
     });
   }
@@ -209,17 +203,14 @@ export class SqsInbox implements Inbox {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        const received = await this.#options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.#options.queueUrl,
-            MaxNumberOfMessages: this.#maxMessages,
-            WaitTimeSeconds: this.#waitTimeSeconds,
-            MessageAttributeNames: ["All"],
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
-            VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
-          }),
-          { abortSignal: signal },
-        );
+        const received = await this.#calls.receiveMessage({
+          QueueUrl: this.#options.queueUrl,
+          MaxNumberOfMessages: this.#maxMessages,
+          WaitTimeSeconds: this.#waitTimeSeconds,
+          MessageAttributeNames: ["All"],
+          MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+          VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
+        }, signal);
         failures = 0;
         if (signal.aborted) {
           // Received just as we closed: hand them straight back.

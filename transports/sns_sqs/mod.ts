@@ -41,6 +41,8 @@ export {
 } from "./sns_sqs_client_transport.ts";
 export { SNS_MAX_MESSAGE_BYTES, SnsOutbox, type SnsOutboxOptions } from "./sns_outbox.ts";
 export { decodeQueueMessage } from "../aws/sns_envelope.ts";
+export { type AwsHttp, type AwsHttpOptions } from "../aws/aws_http.ts";
+export { AwsServiceError } from "../aws/aws_fetch.ts";
 export {
   ensureQueue,
   ensureSnsSqsTopology,

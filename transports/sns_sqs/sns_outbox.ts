@@ -4,8 +4,10 @@
  * @module
  */
 
-import { PublishBatchCommand, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { AwsHttpOptions } from "../aws/aws_http.ts";
 import { BatchingOutbox, fifoFields, sendApi } from "../aws/batching_outbox.ts";
+import { snsCalls } from "../aws/sns_calls.ts";
 
 /**
  * The largest SNS message (body plus attributes), and the largest `PublishBatch`: 256 KiB.
@@ -20,7 +22,7 @@ import { BatchingOutbox, fifoFields, sendApi } from "../aws/batching_outbox.ts";
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
 
 /** Options for {@linkcode SnsOutbox}. */
-export interface SnsOutboxOptions {
+export interface SnsOutboxOptions extends AwsHttpOptions {
   /** The SNS client, with the credentials, region and endpoint to use. */
   sns: SNSClient;
   /** Largest message published, body and attributes, in bytes. @default {262144} (256 KiB) */
@@ -49,7 +51,7 @@ export interface SnsOutboxOptions {
 export class SnsOutbox extends BatchingOutbox {
   /** Validates the options. */
   constructor(options: SnsOutboxOptions) {
-    const { sns } = options;
+    const calls = snsCalls(options.sns, options.awsHttp);
     super(
       sendApi({
         destination: "SNS topic",
@@ -57,26 +59,22 @@ export class SnsOutbox extends BatchingOutbox {
         one: "SNS Publish",
         batch: "SNS PublishBatch",
         sendOne: (topicArn, message) =>
-          sns.send(
-            new PublishCommand({
-              TopicArn: topicArn,
+          calls.publish({
+            TopicArn: topicArn,
+            Message: message.body,
+            MessageAttributes: message.attributes,
+            ...fifoFields(message),
+          }),
+        sendBatch: (topicArn, messages) =>
+          calls.publishBatch({
+            TopicArn: topicArn,
+            PublishBatchRequestEntries: messages.map((message, index) => ({
+              Id: String(index),
               Message: message.body,
               MessageAttributes: message.attributes,
               ...fifoFields(message),
-            }),
-          ),
-        sendBatch: (topicArn, messages) =>
-          sns.send(
-            new PublishBatchCommand({
-              TopicArn: topicArn,
-              PublishBatchRequestEntries: messages.map((message, index) => ({
-                Id: String(index),
-                Message: message.body,
-                MessageAttributes: message.attributes,
-                ...fifoFields(message),
-              })),
-            }),
-          ),
+            })),
+          }),
       }),
       options,
     );

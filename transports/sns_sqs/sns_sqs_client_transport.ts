@@ -70,7 +70,7 @@ export class SnsSqsClientTransport extends ClientTransport {
       outbox: sharedPer(
         outboxes,
         options.sns,
-        options.maxMessageBytes === undefined,
+        options.maxMessageBytes === undefined && options.awsHttp === undefined,
         () => new SnsOutbox(options),
       ),
       serverAddress: options.requestTopicArn,

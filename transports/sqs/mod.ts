@@ -35,6 +35,8 @@ export {
   type SqsPollOptions,
 } from "../aws/sqs_inbox.ts";
 export { SQS_MAX_MESSAGE_BYTES, SqsOutbox, type SqsOutboxOptions } from "./sqs_outbox.ts";
+export { type AwsHttp, type AwsHttpOptions } from "../aws/aws_http.ts";
+export { AwsServiceError } from "../aws/aws_fetch.ts";
 export {
   type AwsAddress,
   parseArn,

@@ -63,7 +63,7 @@ export class SqsClientTransport extends ClientTransport {
       outbox: sharedPer(
         outboxes,
         options.sqs,
-        options.maxMessageBytes === undefined,
+        options.maxMessageBytes === undefined && options.awsHttp === undefined,
         () => new SqsOutbox(options),
       ),
       serverAddress: options.requestQueueUrl,

@@ -4,8 +4,10 @@
  * @module
  */
 
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { AwsHttpOptions } from "../aws/aws_http.ts";
 import { BatchingOutbox, fifoFields, sendApi } from "../aws/batching_outbox.ts";
+import { sqsCalls } from "../aws/sqs_calls.ts";
 
 /**
  * The largest SQS message (body plus attributes), and the largest batch: 1 MiB.
@@ -20,7 +22,7 @@ import { BatchingOutbox, fifoFields, sendApi } from "../aws/batching_outbox.ts";
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 
 /** Options for {@linkcode SqsOutbox}. */
-export interface SqsOutboxOptions {
+export interface SqsOutboxOptions extends AwsHttpOptions {
   /** The SQS client, with the credentials, region and endpoint to use. */
   sqs: SQSClient;
   /**
@@ -58,7 +60,7 @@ export interface SqsOutboxOptions {
 export class SqsOutbox extends BatchingOutbox {
   /** Validates the options. */
   constructor(options: SqsOutboxOptions) {
-    const { sqs } = options;
+    const calls = sqsCalls(options.sqs, options.awsHttp);
     super(
       sendApi({
         destination: "SQS queue",
@@ -66,26 +68,22 @@ export class SqsOutbox extends BatchingOutbox {
         one: "SQS SendMessage",
         batch: "SQS SendMessageBatch",
         sendOne: (queueUrl, message) =>
-          sqs.send(
-            new SendMessageCommand({
-              QueueUrl: queueUrl,
+          calls.sendMessage({
+            QueueUrl: queueUrl,
+            MessageBody: message.body,
+            MessageAttributes: message.attributes,
+            ...fifoFields(message),
+          }),
+        sendBatch: (queueUrl, messages) =>
+          calls.sendMessageBatch({
+            QueueUrl: queueUrl,
+            Entries: messages.map((message, index) => ({
+              Id: String(index),
               MessageBody: message.body,
               MessageAttributes: message.attributes,
               ...fifoFields(message),
-            }),
-          ),
-        sendBatch: (queueUrl, messages) =>
-          sqs.send(
-            new SendMessageBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: messages.map((message, index) => ({
-                Id: String(index),
-                MessageBody: message.body,
-                MessageAttributes: message.attributes,
-                ...fifoFields(message),
-              })),
-            }),
-          ),
+            })),
+          }),
       }),
       options,
     );
