@@ -39,7 +39,8 @@ const subjects: Subject[] = [
       context.cleanup(() => sqs.destroy());
       const queue = await context.queue("outbox");
       return {
-        outbox: new SqsOutbox({ sqs }),
+        // The SDK path, so that the recorder sees the calls (batching is the same on both).
+        outbox: new SqsOutbox({ sqs, awsHttp: "sdk" }),
         address: queue.url,
         calls: recordCalls(sqs),
         held: () => messagesOn(context.sqs, queue.url),
@@ -54,7 +55,7 @@ const subjects: Subject[] = [
       const sns = context.broker.snsClient();
       context.cleanup(() => sns.destroy());
       return {
-        outbox: new SnsOutbox({ sns }),
+        outbox: new SnsOutbox({ sns, awsHttp: "sdk" }),
         address: await ensureTopic(context.sns, context.unique("outbox")),
         calls: recordCalls(sns),
       };

@@ -41,6 +41,8 @@ async function heldSession(context: BrokerContext, options: Partial<SqsServerOpt
   const gate = gatedWork();
   const { server, events } = await startSqsServer({ sqs, cleanup: context.cleanup }, requests.url, {
     createServer: () => createTestServer({ work: gate.work }),
+    // The SDK path, so that the recorder sees the calls (deletes are the same on both).
+    awsHttp: "sdk",
     ...options,
   });
   // Cleanups run last first: the tool lets go before the server closes.

@@ -79,7 +79,11 @@ Deno.test("SQS: messages to a FIFO response queue are grouped by session, each g
     const sqs = context.broker.sqsClient();
     context.cleanup(() => sqs.destroy());
     const calls = recordCalls(sqs);
-    const { connect, responseQueueUrl } = await setupSqs(context, { fifo: true, server: { sqs } });
+    // The SDK path, so that the recorder sees the calls (grouping is the same on both).
+    const { connect, responseQueueUrl } = await setupSqs(context, {
+      fifo: true,
+      server: { sqs, awsHttp: "sdk" },
+    });
     const first = await connect({ name: "first" });
     const second = await connect({ name: "second" });
     await Promise.all([first.client.ping(), second.client.ping()]);
