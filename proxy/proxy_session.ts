@@ -62,6 +62,8 @@ export class ProxySession {
   readonly #progress = new Map<string | number, RequestId>();
   #closing?: Promise<void>;
   readonly #closed = Promise.withResolvers<void>();
+  /** Sides that reported their own close (onclose), so they are not closed again. */
+  readonly #sidesClosed = new Set<Transport>();
 
   /** Joins `front` and `back`; nothing flows until {@linkcode ProxySession.start}. */
   constructor(front: Transport, back: Transport, options: ProxySessionOptions) {
@@ -72,8 +74,8 @@ export class ProxySession {
     this.#logger = options.logger;
     front.onmessage = (message) => this.#fromClient(message);
     back.onmessage = (message) => this.#fromServer(message);
-    front.onclose = () => void this.close();
-    back.onclose = () => void this.close();
+    front.onclose = () => void this.#sideClosed(front);
+    back.onclose = () => void this.#sideClosed(back);
     front.onerror = (error) =>
       this.#logger.log("debug", "proxy.front_error", { error: describeError(error) });
     back.onerror = (error) =>
@@ -91,17 +93,27 @@ export class ProxySession {
     await this.#front.start();
   }
 
-  /** Fails what is pending and closes both sides. Idempotent. */
+  /**
+   * Fails what is pending and closes both sides, each at most once. Idempotent and re-entrant: a
+   * side's `onclose` may call it again while it runs (the SDK's stdio transport does).
+   */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      for (const [id, pending] of this.#pending) {
-        clearTimeout(pending.timer);
-        this.#pending.delete(id);
-      }
-      await Promise.allSettled([this.#back.close(), this.#front.close()]);
-      this.#closed.resolve();
-    })();
+    if (this.#closing) return this.#closing;
+    // Recorded before either side is touched: their onclose handlers come straight back here.
+    this.#closing = this.#closed.promise;
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      this.#pending.delete(id);
+    }
+    const open = [this.#back, this.#front].filter((side) => !this.#sidesClosed.has(side));
+    void Promise.allSettled(open.map((side) => Promise.try(() => side.close())))
+      .then(() => this.#closed.resolve());
     return this.#closing;
+  }
+
+  #sideClosed(side: Transport): Promise<void> {
+    this.#sidesClosed.add(side);
+    return this.close();
   }
 
   #fromClient(message: JSONRPCMessage): void {

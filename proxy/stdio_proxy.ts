@@ -6,6 +6,7 @@
  */
 
 import process from "node:process";
+import type { Readable, Writable } from "node:stream";
 // Not re-exported from sdk.ts: stdio is only for this front end, and needs no one else's imports.
 // @ts-types="@modelcontextprotocol/sdk/server/stdio"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
@@ -19,6 +20,10 @@ export interface StdioProxyOptions {
   requestTimeoutMs?: number;
   /** Where events are logged (standard error: standard output carries the protocol). */
   logger?: Logger;
+  /** Where the client's messages come from. @default {process.stdin} */
+  stdin?: Readable;
+  /** Where the answers go. @default {process.stdout} */
+  stdout?: Writable;
 }
 
 /**
@@ -37,7 +42,8 @@ export async function serveStdio(
   backend: Transport,
   options: StdioProxyOptions = {},
 ): Promise<void> {
-  const front = new StdioServerTransport();
+  const stdin = options.stdin ?? process.stdin;
+  const front = new StdioServerTransport(stdin, options.stdout ?? process.stdout);
   const session = new ProxySession(front, backend, {
     requestTimeoutMs: options.requestTimeoutMs,
     logger: options.logger ?? consoleLogger(),
@@ -45,7 +51,7 @@ export async function serveStdio(
   await session.start();
   // EOF on stdin is the client going away: end the back-end session with it.
   const stdinEnded = () => void session.close();
-  process.stdin.once("end", stdinEnded);
-  process.stdin.once("close", stdinEnded);
+  stdin.once("end", stdinEnded);
+  stdin.once("close", stdinEnded);
   await session.closed;
 }
