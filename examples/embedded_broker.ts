@@ -99,9 +99,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
 }
 
 async function startInProcessBroker(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const { startFauxqs } = await import("fauxqs");
-  const server = await startFauxqs({ port: 0, host: "127.0.0.1", logger: false });
-  return { port: server.port, stop: () => server.stop() };
+  // Loaded on first use: runs against AWS_ENDPOINT_URL never load the broker package.
+  const { listenFauxqs } = await import("./loopback_fauxqs.ts");
+  return await listenFauxqs();
 }
 
 async function startChildBroker(): Promise<{ port: number; stop: () => Promise<void> }> {
