@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { CreateQueueCommand, ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { startBroker } from "../examples/embedded_broker.ts";
 import { listenFauxqs } from "../examples/loopback_fauxqs.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -62,4 +63,19 @@ Deno.test("deno task broker prints the environment to use, serves SQS on it, and
   assert.equal(status.code, 0, await stderr);
   assert.match(await stderr, /listening on http:\/\/127\.0\.0\.1:\d+ \(loopback only\)/);
   assert.match(await stderr, /broker: stopped/);
+});
+
+Deno.test("startBroker() looks an external endpoint's name up once: localhost becomes 127.0.0.1", async () => {
+  const fauxqs = await listenFauxqs();
+  const before = Deno.env.get("AWS_ENDPOINT_URL");
+  Deno.env.set("AWS_ENDPOINT_URL", `http://localhost:${fauxqs.port}`);
+  try {
+    const broker = await startBroker();
+    assert.equal(broker.embedded, false);
+    assert.equal(broker.endpoint, `http://127.0.0.1:${fauxqs.port}`);
+  } finally {
+    if (before === undefined) Deno.env.delete("AWS_ENDPOINT_URL");
+    else Deno.env.set("AWS_ENDPOINT_URL", before);
+    await fauxqs.stop();
+  }
 });

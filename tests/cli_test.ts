@@ -7,13 +7,19 @@ import { type BrokerContext, startSqsServer, textOf, withBroker } from "./_fixtu
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
-/** The environment that points the CLI at the test's broker. */
+/**
+ * The environment that points the CLI at the test's broker: the embedded broker's, or for an
+ * external one (LocalStack, AWS) this process's own AWS settings, credentials and profile included.
+ */
 function brokerEnv(context: BrokerContext): Record<string, string> {
   const { broker } = context;
+  const ownAws = Object.entries(Deno.env.toObject()).filter(([key]) => key.startsWith("AWS_"));
   return {
+    ...(broker.embedded
+      ? { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" }
+      : { ...Object.fromEntries(ownAws), HOME: Deno.env.get("HOME") ?? "" }),
     ...(broker.endpoint === "aws" ? {} : { AWS_ENDPOINT_URL: broker.endpoint }),
     AWS_REGION: broker.region,
-    ...(broker.embedded ? { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" } : {}),
   };
 }
 
