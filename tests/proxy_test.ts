@@ -124,9 +124,9 @@ Deno.test("Proxy: DELETE from the client ends its session and closes its back-en
           logger: recordingLogger(),
         });
         const close = back.close.bind(back);
-        back.close = () => {
+        back.close = async () => {
+          await close();
           closed.push(back.sessionId!);
-          return close();
         };
         return back;
       },
