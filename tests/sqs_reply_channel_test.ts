@@ -5,8 +5,16 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { SqsClientTransport } from "../transports/sqs/sqs_client_transport.ts";
+import { methodOf } from "../session/envelope.ts";
 import { SqsInbox } from "../transports/aws/sqs_inbox.ts";
-import { createTestClient, recordingLogger, startSqsServer, withBroker } from "./_fixture.ts";
+import { sendWakes } from "../transports/aws/sqs_wake.ts";
+import {
+  createTestClient,
+  eventually,
+  recordingLogger,
+  startSqsServer,
+  withBroker,
+} from "./_fixture.ts";
 import { sendRaw } from "./_raw_sqs.ts";
 
 Deno.test("SQS reply channel: close() leaves no long poll behind to take the next process's reply", async () => {
@@ -60,5 +68,30 @@ Deno.test("SqsInbox with wakeOnClose: close() still ends at once when the wake m
     await inbox.close();
     assert.ok(performance.now() - closing < 500, "close() waited for a wake that never came");
     assert.ok(logger.events.some((event) => event.event === "sqs.wake_failed"));
+  });
+});
+
+Deno.test("SqsInbox deletes another poller's wake message without handing it over", async () => {
+  await withBroker(async (context) => {
+    const queue = await context.queue("wake-foreign");
+    await sendWakes(context.sqs, queue.url, 1);
+    await sendRaw(context.sqs, queue.url, '{"jsonrpc":"2.0","method":"notifications/x"}');
+    const bodies: string[] = [];
+    const inbox = new SqsInbox({ sqs: context.sqs, queueUrl: queue.url, waitTimeSeconds: 1 });
+    await inbox.start((deliveries) => {
+      for (const delivery of deliveries) {
+        bodies.push(
+          delivery.incoming.ok ? methodOf(delivery.incoming.envelope.message)! : "not JSON-RPC",
+        );
+        delivery.ack();
+      }
+    });
+    await eventually(() => bodies.includes("notifications/x"));
+    await inbox.close();
+    assert.deepEqual(bodies, ["notifications/x"]);
+    const { Messages = [] } = await context.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+    );
+    assert.equal(Messages.length, 0, "the wake message is still on the queue");
   });
 });
