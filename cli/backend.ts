@@ -42,6 +42,8 @@ export interface Backend {
   make(): Transport;
   /** What the back end talks to, for the start-up line. */
   describe: string;
+  /** Where requests go (queue URL, topic ARN, server URL), named when no server answers. */
+  address: string;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function openBackend(flags: BackendFlags, logger: Logger): Promise<
       await reachQueue(sqs, responseQueueUrl);
       return {
         describe: `SQS ${requestQueueUrl}`,
+        address: requestQueueUrl,
         make: () => new SqsClientTransport({ sqs, requestQueueUrl, responseQueueUrl, logger }),
         close: () => Promise.resolve(sqs.destroy()),
       };
@@ -100,6 +103,7 @@ export async function openBackend(flags: BackendFlags, logger: Logger): Promise<
       await reachQueue(sqs, responseQueueUrl);
       return {
         describe: `SNS ${requestTopicArn}`,
+        address: requestTopicArn,
         make: () =>
           new SnsSqsClientTransport({
             sqs,
@@ -128,6 +132,7 @@ export async function openBackend(flags: BackendFlags, logger: Logger): Promise<
         describe: `${
           hybrid ? "Streamable HTTP + webhook" : "webhook"
         } ${serverUrl} (webhook ${webhookUrl})`,
+        address: serverUrl,
         make: () =>
           hybrid
             ? new StreamableHttpWebhookClientTransport({ serverUrl, webhookUrl, receiver, logger })

@@ -60,6 +60,8 @@ HTTP front end:
 
 Both:
   --request-timeout-ms N      answer a request the back end leaves unanswered with an error (300000)
+  --initialize-timeout-ms N   the same for initialize, which a server answers at once (30000); a
+                              warning names the request queue after 5 s without an answer
   --log-level L               debug, info, warn (default), error; logs go to stderr
 
 AWS settings come from the environment: AWS_ENDPOINT_URL (LocalStack), AWS_REGION, credentials.
@@ -130,6 +132,7 @@ async function proxyCommand(args: string[]): Promise<number> {
     "max-sessions": { type: "string" },
     "idle-timeout-ms": { type: "string" },
     "request-timeout-ms": { type: "string" },
+    "initialize-timeout-ms": { type: "string" },
     "log-level": { type: "string" },
   });
   if (values.help) {
@@ -148,7 +151,10 @@ async function proxyCommand(args: string[]): Promise<number> {
     throw new UsageError(`--log-level must be debug, info, warn or error: got '${level}'`);
   }
   const logger = consoleLogger({ level: level as LogLevel });
-  const requestTimeoutMs = count(values["request-timeout-ms"] as string, "request-timeout-ms");
+  const waits = {
+    requestTimeoutMs: count(values["request-timeout-ms"] as string, "request-timeout-ms"),
+    initializeTimeoutMs: count(values["initialize-timeout-ms"] as string, "initialize-timeout-ms"),
+  };
   const port = count(values.port as string, "port") ?? 3000;
   const backend = await openBackend({
     backend: backendName as BackendName,
@@ -164,7 +170,7 @@ async function proxyCommand(args: string[]): Promise<number> {
   }, logger);
   if (values.stdio) {
     try {
-      await serveStdio(backend.make(), { requestTimeoutMs, logger });
+      await serveStdio(backend.make(), { ...waits, server: backend.address, logger });
     } finally {
       await backend.close();
     }
@@ -175,7 +181,8 @@ async function proxyCommand(args: string[]): Promise<number> {
   const proxy = new StreamableHttpProxy({
     backend: () => backend.make(),
     logger,
-    requestTimeoutMs,
+    ...waits,
+    server: backend.address,
     bearerToken: (values.token as string | undefined) ?? Deno.env.get("ASYNCMCP_PROXY_TOKEN"),
     corsOrigins: corsOrigins?.includes("*") ? "*" : corsOrigins,
     allowedHosts: allowedHosts?.includes("*")

@@ -12,12 +12,10 @@ import type { Readable, Writable } from "node:stream";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Transport } from "../sdk.ts";
 import { consoleLogger, type Logger } from "../session/logger.ts";
-import { ProxySession } from "./proxy_session.ts";
+import { ProxySession, type ProxyWaitOptions } from "./proxy_session.ts";
 
 /** Options for {@linkcode serveStdio}. */
-export interface StdioProxyOptions {
-  /** A request the back end has not answered after this long gets an error, in ms. @default {300_000} */
-  requestTimeoutMs?: number;
+export interface StdioProxyOptions extends ProxyWaitOptions {
   /** Where events are logged (standard error: standard output carries the protocol). */
   logger?: Logger;
   /** Where the client's messages come from. @default {process.stdin} */
@@ -45,7 +43,7 @@ export async function serveStdio(
   const stdin = options.stdin ?? process.stdin;
   const front = new StdioServerTransport(stdin, options.stdout ?? process.stdout);
   const session = new ProxySession(front, backend, {
-    requestTimeoutMs: options.requestTimeoutMs,
+    ...options,
     logger: options.logger ?? consoleLogger(),
   });
   await session.start();

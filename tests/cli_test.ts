@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { Client } from "../sdk.ts";
+import { Client, McpError } from "../sdk.ts";
 import { type BrokerContext, startSqsServer, textOf, withBroker } from "./_fixture.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
@@ -24,7 +24,12 @@ function brokerEnv(context: BrokerContext): Record<string, string> {
 }
 
 /** The SDK's stdio client transport, starting `asyncmcp proxy --stdio` to an SQS server. */
-function stdioProxy(context: BrokerContext, requestQueueUrl: string, responseQueueUrl: string) {
+function stdioProxy(
+  context: BrokerContext,
+  requestQueueUrl: string,
+  responseQueueUrl: string,
+  flags: string[] = [],
+) {
   return new StdioClientTransport({
     command: Deno.execPath(),
     args: [
@@ -41,6 +46,7 @@ function stdioProxy(context: BrokerContext, requestQueueUrl: string, responseQue
       requestQueueUrl,
       "--response-queue-url",
       responseQueueUrl,
+      ...flags,
     ],
     env: { ...brokerEnv(context), PATH: Deno.env.get("PATH") ?? "" },
     stderr: "pipe",
@@ -173,6 +179,29 @@ Deno.test("CLI: the SDK Client over stdio reaches an SQS server through 'asyncmc
       await client.close();
       // The transport waits up to 2 s before it kills the process: the proxy left on its own at EOF.
       assert.ok(performance.now() - closing < 1500, "the proxy exits when stdin ends");
+      await stdioKillTimersEnd();
+    }
+  });
+});
+
+Deno.test("CLI: with no server reading the queue, the stdio proxy answers initialize with an error naming it", async () => {
+  await withBroker(async (context) => {
+    const requests = await context.queue("cli-nobody");
+    const replies = await context.queue("cli-replies");
+    const transport = stdioProxy(context, requests.url, replies.url, [
+      "--initialize-timeout-ms",
+      "800",
+    ]);
+    const client = new Client({ name: "desktop-client", version: "1.0.0" });
+    try {
+      await assert.rejects(client.connect(transport), (error: unknown) => {
+        assert.ok(error instanceof McpError);
+        assert.match(error.message, /No answer to initialize in 800 ms/);
+        assert.ok(error.message.includes(`is a server reading ${requests.url}?`), error.message);
+        return true;
+      });
+    } finally {
+      await client.close();
       await stdioKillTimersEnd();
     }
   });

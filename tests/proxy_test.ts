@@ -297,3 +297,62 @@ Deno.test("Proxy: a task runs to its result through the proxy", async () => {
     await taskRunsToCompletion(client);
   });
 });
+
+Deno.test("Proxy: with no server reading the queue, initialize is warned about early and answered with an error naming the queue", async () => {
+  await withBroker(async (context) => {
+    const requests = await context.queue("proxy-nobody");
+    const replies = await context.queue("proxy-replies");
+    const logger = recordingLogger();
+    const proxy = new StreamableHttpProxy({
+      backend: () =>
+        new SqsClientTransport({
+          sqs: context.sqs,
+          requestQueueUrl: requests.url,
+          responseQueueUrl: replies.url,
+          waitTimeSeconds: 1,
+          logger: recordingLogger(),
+        }),
+      server: requests.url,
+      initializeWarningMs: 100,
+      initializeTimeoutMs: 600,
+      logger,
+    });
+    const { url } = await serveOnLoopback(context.cleanup, proxy.fetch);
+    context.cleanup(() => proxy.close());
+    const client = createTestClient();
+    const started = performance.now();
+    await assert.rejects(
+      connectOrClose(client, new StreamableHTTPClientTransport(new URL(`${url}/mcp`))),
+      (error: unknown) => {
+        assert.ok(error instanceof McpError);
+        assert.match(error.message, /No answer to initialize in 600 ms/);
+        assert.ok(error.message.includes(`is a server reading ${requests.url}?`), error.message);
+        return true;
+      },
+    );
+    // The long request timeout (5 minutes) is not what answered.
+    assert.ok(performance.now() - started < 5000);
+    const warning = logger.events.find((event) => event.event === "proxy.initialize_unanswered");
+    assert.equal(warning?.level, "warn");
+    assert.equal(warning?.fields.server, requests.url);
+    assert.match(String(warning?.fields.hint), /is a server reading/);
+  });
+});
+
+Deno.test("Proxy: the initialize timeout does not cut a slow tool call short", async () => {
+  await withBroker(async (context) => {
+    const { mcpUrl } = await proxyToSqs(
+      context,
+      { initializeTimeoutMs: 300 },
+      () =>
+        createTestServer({
+          work: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 700));
+            return "slow but fine";
+          },
+        }),
+    );
+    const client = await connectThroughProxy(context, mcpUrl);
+    assert.equal(textOf(await client.callTool({ name: "work", arguments: {} })), "slow but fine");
+  });
+});
