@@ -15,6 +15,7 @@ import { StreamableHttpWebhookClientTransport } from "../transports/streamable_h
 import { WebhookClientTransport } from "../transports/webhook/webhook_client_transport.ts";
 import { WebhookReceiver } from "../transports/webhook/webhook_receiver.ts";
 import { awsConfig } from "./aws_config.ts";
+import { listenError } from "./listen_error.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** The back ends the proxy command knows. */
@@ -122,9 +123,10 @@ export async function openBackend(flags: BackendFlags, logger: Logger): Promise<
       if (!URL.canParse(serverUrl)) throw new UsageError(`--server-url is not a URL: ${serverUrl}`);
       const signingKey = flags.webhookSecret ?? Deno.env.get("WEBHOOK_SECRET");
       const receiver = new WebhookReceiver({ signingKey, logger });
-      const listening = await receiver.listen({
-        hostname: flags.webhookHost ?? "127.0.0.1",
-        port: flags.webhookPort ?? 0,
+      const hostname = flags.webhookHost ?? "127.0.0.1";
+      const port = flags.webhookPort ?? 0;
+      const listening = await receiver.listen({ hostname, port }).catch((error) => {
+        throw listenError(error, hostname, port, "--webhook-port");
       });
       const webhookUrl = flags.webhookUrl ?? listening;
       const hybrid = flags.backend === "streamable-http-webhook";

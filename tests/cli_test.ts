@@ -58,6 +58,24 @@ function stdioKillTimersEnd(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 2100));
 }
 
+/** An SQS back end on a port where nothing listens. */
+const UNREACHABLE_SQS = [
+  "proxy",
+  "--backend",
+  "sqs",
+  "--request-queue-url",
+  "http://127.0.0.1:9/000000000000/nowhere",
+  "--response-queue-url",
+  "http://127.0.0.1:9/000000000000/nowhere-either",
+];
+const UNREACHABLE_ENV = {
+  AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+  AWS_REGION: "us-east-1",
+  AWS_ACCESS_KEY_ID: "test",
+  AWS_SECRET_ACCESS_KEY: "test",
+  AWS_MAX_ATTEMPTS: "1",
+};
+
 async function asyncmcp(args: string[], env: Record<string, string> = {}) {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "--config", CONFIG, CLI, ...args],
@@ -83,6 +101,47 @@ Deno.test("CLI: every command has --help with examples, and exits 0", async () =
   assert.match((await asyncmcp(["setup", "--help"])).stdout, /Examples:/);
 });
 
+Deno.test("CLI: --version prints the version in deno.json and exits 0", async () => {
+  const { version } = JSON.parse(await Deno.readTextFile(CONFIG));
+  for (const flag of ["--version", "-V"]) {
+    const run = await asyncmcp([flag]);
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, `asyncmcp ${version}\n`);
+  }
+});
+
+Deno.test("CLI: a short token in ASYNCMCP_PROXY_TOKEN is a usage error too, exit code 2", async () => {
+  const run = await asyncmcp(UNREACHABLE_SQS, {
+    ...UNREACHABLE_ENV,
+    ASYNCMCP_PROXY_TOKEN: "short",
+  });
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /--token must be at least 16 characters: got 5/);
+});
+
+Deno.test("CLI: an address already in use is named, for the proxy's port and the webhook receiver's", async () => {
+  const taken = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response());
+  try {
+    const { port } = taken.addr;
+    const webhook = ["proxy", "--backend", "webhook", "--server-url", "http://127.0.0.1:9/mcp"];
+    for (
+      const [args, flag] of [
+        [[...webhook, "--port", String(port)], "--port"],
+        [[...webhook, "--webhook-port", String(port), "--stdio"], "--webhook-port"],
+      ] as const
+    ) {
+      const run = await asyncmcp([...args]);
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(
+        run.stderr.trim(),
+        `asyncmcp: Cannot listen on 127.0.0.1:${port} as the address is already in use: stop what listens there or pick another ${flag}`,
+      );
+    }
+  } finally {
+    await taken.shutdown();
+  }
+});
+
 Deno.test("CLI: a bad flag is one line on stderr and exit code 2", async () => {
   for (
     const [args, reason] of [
@@ -90,11 +149,33 @@ Deno.test("CLI: a bad flag is one line on stderr and exit code 2", async () => {
       [["proxy", "--backend", "sqs", "--port", "eighty"], /--port must be a whole number/],
       [["proxy", "--backend", "sqs", "--stdio", "--port", "1"], /pick one/],
       [["proxy", "--bogus"], /Unknown option '--bogus'/],
-      [["frobnicate"], /unknown command 'frobnicate'/],
+      [["proxy", "--prot", "3000"], /Unknown option '--prot': did you mean '--port'\?/],
+      [["frobnicate"], /unknown command 'frobnicate': use 'proxy', 'setup'/],
+      [["proxi"], /unknown command 'proxi': did you mean 'proxy'\?/],
       [["setup"], /setup needs a transport/],
+      [["setup", "sqs", "extra"], /unexpected argument 'extra'/],
+      [["proxy", "--backend", "sqs", "--stdio", "extra"], /unexpected argument 'extra'/],
+      [
+        ["proxy", "--backend", "sqs", "--port", "70000"],
+        /--port must be a whole number from 0 to 65535: got '70000'/,
+      ],
+      [["proxy", "--backend", "sqs", "--port", ""], /--port must be a whole number/],
+      [
+        ["proxy", "--backend", "sqs", "--max-sessions", "0"],
+        /--max-sessions must be a whole number of at least 1/,
+      ],
+      [
+        ["proxy", "--backend", "sqs", "--webhook-port", "1e9"],
+        /--webhook-port must be a whole number/,
+      ],
+      // Before the back end is opened: these queues cannot be reached, which would be exit code 1.
+      [
+        [...UNREACHABLE_SQS, "--token", "too-short"],
+        /--token must be at least 16 characters: got 9/,
+      ],
     ] as const
   ) {
-    const run = await asyncmcp([...args]);
+    const run = await asyncmcp([...args], UNREACHABLE_ENV);
     assert.equal(run.code, 2, args.join(" "));
     assert.match(run.stderr, reason);
     assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
@@ -102,22 +183,7 @@ Deno.test("CLI: a bad flag is one line on stderr and exit code 2", async () => {
 });
 
 Deno.test("CLI: a back end that cannot be reached is one line on stderr and exit code 1", async () => {
-  const run = await asyncmcp([
-    "proxy",
-    "--backend",
-    "sqs",
-    "--stdio",
-    "--request-queue-url",
-    "http://127.0.0.1:9/000000000000/nowhere",
-    "--response-queue-url",
-    "http://127.0.0.1:9/000000000000/nowhere-either",
-  ], {
-    AWS_ENDPOINT_URL: "http://127.0.0.1:9",
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_MAX_ATTEMPTS: "1",
-  });
+  const run = await asyncmcp([...UNREACHABLE_SQS, "--stdio"], UNREACHABLE_ENV);
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stderr, /^asyncmcp: Cannot reach queue http:\/\/127\.0\.0\.1:9\//);
   assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
