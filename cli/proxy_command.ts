@@ -132,10 +132,14 @@ export async function proxyCommand(args: string[]): Promise<number> {
   const backend = await openBackend(flags.backend, flags.logger);
   try {
     if (!flags.http) {
+      // A client that signals rather than closing stdin gets the same clean end: the reply
+      // channel's long poll is woken, not left to take the next process's first reply.
+      using stop = onStopSignal();
       await serveStdio(backend.make(), {
         ...flags.waits,
         server: backend.address,
         logger: flags.logger,
+        signal: stop.signal,
       });
       return 0;
     }
@@ -201,6 +205,18 @@ function readFlags(values: ParsedFlags["values"]): ProxyFlags {
   return flags;
 }
 
+/** Aborts on SIGINT or SIGTERM until disposed. */
+function onStopSignal(): { signal: AbortSignal } & Disposable {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const name of signals) Deno.addSignalListener(name, abort);
+  return {
+    signal: controller.signal,
+    [Symbol.dispose]: () => signals.forEach((name) => Deno.removeSignalListener(name, abort)),
+  };
+}
+
 async function serveHttp(front: HttpFront, flags: ProxyFlags, backend: Backend): Promise<number> {
   const { hostname, port, ...options } = front;
   const proxy = new StreamableHttpProxy({
@@ -221,9 +237,8 @@ async function serveHttp(front: HttpFront, flags: ProxyFlags, backend: Backend):
   console.error(
     `asyncmcp proxy: http://${address.hostname}:${address.port}/mcp → ${backend.describe}`,
   );
-  const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
-  await stopped;
+  using stop = onStopSignal();
+  await new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
   await proxy.close();
   await http.shutdown();
   return 0;

@@ -22,6 +22,8 @@ export interface StdioProxyOptions extends ProxyWaitOptions {
   stdin?: Readable;
   /** Where the answers go. @default {process.stdout} */
   stdout?: Writable;
+  /** Aborting it ends the session as the end of input does (a client's SIGTERM, say). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -51,5 +53,7 @@ export async function serveStdio(
   const stdinEnded = () => void session.close();
   stdin.once("end", stdinEnded);
   stdin.once("close", stdinEnded);
+  options.signal?.addEventListener("abort", stdinEnded, { once: true });
+  if (options.signal?.aborted) stdinEnded();
   await session.closed;
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { Client, McpError } from "../sdk.ts";
 import { type BrokerContext, startSqsServer, textOf, withBroker } from "./_fixture.ts";
+import { initializeRequest } from "./_webhook_fixture.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -270,6 +271,57 @@ Deno.test("CLI: with no server reading the queue, the stdio proxy answers initia
       await client.close();
       await stdioKillTimersEnd();
     }
+  });
+});
+
+Deno.test("CLI: SIGTERM ends the stdio proxy as end of input does, with exit code 0", async () => {
+  await withBroker(async (context) => {
+    const requests = await context.queue("cli-requests");
+    const replies = await context.queue("cli-replies");
+    const { server } = await startSqsServer(context.sqs, requests.url);
+    context.cleanup(() => server.close());
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        "--config",
+        CONFIG,
+        CLI,
+        ...["proxy", "--backend", "sqs", "--stdio"],
+        ...["--request-queue-url", requests.url, "--response-queue-url", replies.url],
+      ],
+      env: brokerEnv(context),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(JSON.stringify(initializeRequest()) + "\n"));
+    let answer = "";
+    while (!answer.includes("\n")) {
+      const { value, done } = await stdout.read();
+      if (done) assert.fail(`the proxy ended early: ${await stderr}`);
+      answer += value;
+    }
+    assert.equal(JSON.parse(answer).result.serverInfo.name, "asyncmcp-test");
+    child.kill("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const status = await Promise.race([
+      child.status,
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          reject(new Error("the proxy did not end within 5 s of SIGTERM"));
+        }, 5000)
+      ),
+    ]).finally(() => clearTimeout(timer));
+    await stdout.cancel();
+    await writer.close().catch(() => {});
+    // Killed by the signal, it would report no code but the signal (143 in a shell).
+    assert.equal(status.signal, null);
+    assert.equal(status.code, 0, await stderr);
   });
 });
 

@@ -76,3 +76,18 @@ Deno.test("serveStdio: end of input ends the session, closing the back end once"
   await serving;
   assert.equal(back.closes(), 1);
 });
+
+Deno.test("serveStdio: aborting its signal ends the session as end of input does", async () => {
+  const back = countCloses(new BareTransport());
+  const stop = new AbortController();
+  const serving = serveStdio(back.transport, {
+    stdin: new PassThrough(),
+    stdout: new PassThrough(),
+    logger: recordingLogger(),
+    signal: stop.signal,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  stop.abort();
+  await serving;
+  assert.equal(back.closes(), 1);
+});
