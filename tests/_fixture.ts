@@ -194,6 +194,18 @@ export async function startSqsServer(
   return { server, events: logger.events };
 }
 
+/**
+ * A request queue with the test server reading it, and a response queue, named after `prefix`;
+ * the server is closed when the test ends.
+ */
+export async function sqsServerOnNewQueues(context: BrokerContext, prefix: string) {
+  const requests = await context.queue(`${prefix}-requests`);
+  const replies = await context.queue(`${prefix}-replies`);
+  const { server } = await startSqsServer(context.sqs, requests.url);
+  context.cleanup(() => server.close());
+  return { requests, replies, server };
+}
+
 /** Connects a test client over SQS, closed when the test ends. */
 export async function connectSqsClient(
   context: BrokerContext,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { Client, McpError } from "../sdk.ts";
-import { type BrokerContext, startSqsServer, textOf, withBroker } from "./_fixture.ts";
+import { type BrokerContext, sqsServerOnNewQueues, textOf, withBroker } from "./_fixture.ts";
 import { initializeRequest } from "./_webhook_fixture.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
@@ -24,6 +24,16 @@ function brokerEnv(context: BrokerContext): Record<string, string> {
   };
 }
 
+/** `deno run` arguments for `asyncmcp proxy --stdio` to an SQS server. */
+function stdioProxyArgs(requestQueueUrl: string, responseQueueUrl: string, flags: string[] = []) {
+  return [
+    ...["run", "--allow-all", "--config", CONFIG, CLI],
+    ...["proxy", "--backend", "sqs", "--stdio"],
+    ...["--request-queue-url", requestQueueUrl, "--response-queue-url", responseQueueUrl],
+    ...flags,
+  ];
+}
+
 /** The SDK's stdio client transport, starting `asyncmcp proxy --stdio` to an SQS server. */
 function stdioProxy(
   context: BrokerContext,
@@ -33,22 +43,7 @@ function stdioProxy(
 ) {
   return new StdioClientTransport({
     command: Deno.execPath(),
-    args: [
-      "run",
-      "--allow-all",
-      "--config",
-      CONFIG,
-      CLI,
-      "proxy",
-      "--backend",
-      "sqs",
-      "--stdio",
-      "--request-queue-url",
-      requestQueueUrl,
-      "--response-queue-url",
-      responseQueueUrl,
-      ...flags,
-    ],
+    args: stdioProxyArgs(requestQueueUrl, responseQueueUrl, flags),
     env: { ...brokerEnv(context), PATH: Deno.env.get("PATH") ?? "" },
     stderr: "pipe",
   });
@@ -224,10 +219,7 @@ Deno.test("CLI: setup sns-sqs makes topics, queues and subscriptions", async () 
 
 Deno.test("CLI: the SDK Client over stdio reaches an SQS server through 'asyncmcp proxy --stdio'", async () => {
   await withBroker(async (context) => {
-    const requests = await context.queue("cli-requests");
-    const replies = await context.queue("cli-replies");
-    const { server } = await startSqsServer(context.sqs, requests.url);
-    context.cleanup(() => server.close());
+    const { requests, replies } = await sqsServerOnNewQueues(context, "cli");
     const client = new Client({ name: "stdio-client", version: "1.0.0" });
     await client.connect(stdioProxy(context, requests.url, replies.url));
     try {
@@ -276,20 +268,9 @@ Deno.test("CLI: with no server reading the queue, the stdio proxy answers initia
 
 Deno.test("CLI: SIGTERM ends the stdio proxy as end of input does, with exit code 0", async () => {
   await withBroker(async (context) => {
-    const requests = await context.queue("cli-requests");
-    const replies = await context.queue("cli-replies");
-    const { server } = await startSqsServer(context.sqs, requests.url);
-    context.cleanup(() => server.close());
+    const { requests, replies } = await sqsServerOnNewQueues(context, "cli");
     const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        "--config",
-        CONFIG,
-        CLI,
-        ...["proxy", "--backend", "sqs", "--stdio"],
-        ...["--request-queue-url", requests.url, "--response-queue-url", replies.url],
-      ],
+      args: stdioProxyArgs(requests.url, replies.url),
       env: brokerEnv(context),
       stdin: "piped",
       stdout: "piped",
@@ -327,10 +308,7 @@ Deno.test("CLI: SIGTERM ends the stdio proxy as end of input does, with exit cod
 
 Deno.test("CLI: a restarted stdio proxy gets its first answer at once, restart after restart", async () => {
   await withBroker(async (context) => {
-    const requests = await context.queue("cli-requests");
-    const replies = await context.queue("cli-replies");
-    const { server } = await startSqsServer(context.sqs, requests.url);
-    context.cleanup(() => server.close());
+    const { requests, replies } = await sqsServerOnNewQueues(context, "cli");
     const seconds: number[] = [];
     try {
       for (let run = 0; run < 3; run++) {

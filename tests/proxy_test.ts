@@ -40,12 +40,22 @@ async function proxyToSqs(
     createServer ? { createServer } : {},
   );
   context.cleanup(() => server.close());
+  return { server, ...await sqsProxy(context, requests.url, replies.url, options) };
+}
+
+/** A proxy whose back ends send to `requestQueueUrl` and share one response queue. */
+async function sqsProxy(
+  context: BrokerContext,
+  requestQueueUrl: string,
+  responseQueueUrl: string,
+  options: Partial<StreamableHttpProxyOptions>,
+) {
   const proxy = new StreamableHttpProxy({
     backend: () =>
       new SqsClientTransport({
         sqs: context.sqs,
-        requestQueueUrl: requests.url,
-        responseQueueUrl: replies.url,
+        requestQueueUrl,
+        responseQueueUrl,
         waitTimeSeconds: 1,
         logger: recordingLogger(),
       }),
@@ -54,7 +64,7 @@ async function proxyToSqs(
   });
   const { url } = await serveOnLoopback(context.cleanup, proxy.fetch);
   context.cleanup(() => proxy.close());
-  return { proxy, server, url, mcpUrl: new URL(`${url}/mcp`) };
+  return { proxy, url, mcpUrl: new URL(`${url}/mcp`) };
 }
 
 async function connectThroughProxy(context: BrokerContext, mcpUrl: URL, name?: string) {
@@ -303,26 +313,16 @@ Deno.test("Proxy: with no server reading the queue, initialize is warned about e
     const requests = await context.queue("proxy-nobody");
     const replies = await context.queue("proxy-replies");
     const logger = recordingLogger();
-    const proxy = new StreamableHttpProxy({
-      backend: () =>
-        new SqsClientTransport({
-          sqs: context.sqs,
-          requestQueueUrl: requests.url,
-          responseQueueUrl: replies.url,
-          waitTimeSeconds: 1,
-          logger: recordingLogger(),
-        }),
+    const { mcpUrl } = await sqsProxy(context, requests.url, replies.url, {
       server: requests.url,
       initializeWarningMs: 100,
       initializeTimeoutMs: 600,
       logger,
     });
-    const { url } = await serveOnLoopback(context.cleanup, proxy.fetch);
-    context.cleanup(() => proxy.close());
     const client = createTestClient();
     const started = performance.now();
     await assert.rejects(
-      connectOrClose(client, new StreamableHTTPClientTransport(new URL(`${url}/mcp`))),
+      connectOrClose(client, new StreamableHTTPClientTransport(mcpUrl)),
       (error: unknown) => {
         assert.ok(error instanceof McpError);
         assert.match(error.message, /No answer to initialize in 600 ms/);

@@ -12,17 +12,14 @@ import {
   createTestClient,
   eventually,
   recordingLogger,
-  startSqsServer,
+  sqsServerOnNewQueues,
   withBroker,
 } from "./_fixture.ts";
 import { sendRaw } from "./_raw_sqs.ts";
 
 Deno.test("SQS reply channel: close() leaves no long poll behind to take the next process's reply", async () => {
   await withBroker(async (context) => {
-    const requests = await context.queue("wake-requests");
-    const replies = await context.queue("wake-replies");
-    const { server } = await startSqsServer(context.sqs, requests.url);
-    context.cleanup(() => server.close());
+    const { requests, replies } = await sqsServerOnNewQueues(context, "wake");
     const client = createTestClient();
     await client.connect(
       new SqsClientTransport({
