@@ -4,7 +4,8 @@
  *
  * Three processes, as in production: the broker, the MCP server (`server_process.ts`) and the
  * clients (this one). Raw broker round trips and tools/call samples are taken alternately, so
- * that both see the same machine. Prints a Markdown table for the README.
+ * that both see the same machine. Shows each step on standard error as it runs (a progress bar on a
+ * terminal) and prints the Markdown tables for the README on standard output at the end.
  *
  * Environment: `BENCH_CALLS` (sequential calls, default 1000), `BENCH_LOAD_CALLS` (calls under
  * load, default 20000), `BENCH_HTTP_LOAD_CALLS` (over HTTP, default 5000), `BENCH_ONLY` (`broker` or `http`: one section), `BENCH_SERVER_POLLERS` / `BENCH_CLIENT_POLLERS` (default 1),
@@ -18,6 +19,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import process from "node:process";
 import { type Broker, startBroker } from "../examples/embedded_broker.ts";
+import { Progress, type ProgressStep } from "./progress.ts";
 import { createExampleServer } from "../examples/example_server.ts";
 import { StreamableHttpProxy } from "../proxy/http_proxy.ts";
 import { silentLogger } from "../session/logger.ts";
@@ -62,8 +64,15 @@ const LOAD_CLIENTS = 8;
 let fetchCounts: Counts = new Map();
 const IN_FLIGHT = 256;
 const WARM_UP = 100;
+/** Calls under load before the measured ones (no more than those). */
+const LOAD_WARM_UP = Math.min(2000, LOAD_CALLS);
+const HTTP_LOAD_WARM_UP = Math.min(1000, HTTP_LOAD_CALLS);
 
 type Counts = Map<string, number>;
+
+const progress = new Progress();
+/** The tables, printed once every section has run. */
+const report: string[] = [];
 
 /** One transport under test: how to reach its server and how to build its clients. */
 interface Target {
@@ -272,7 +281,7 @@ async function connect(transport: Transport): Promise<Client> {
 }
 
 /** Alternates raw round trips and tools/calls; returns both sets of samples. */
-async function latency(broker: Broker, target: Target) {
+async function latency(broker: Broker, target: Target, step: ProgressStep) {
   const { sqs, sns } = counted(broker, new Map());
   const client = await connect(await target.transport(sqs, sns, 0));
   const raw: number[] = [];
@@ -286,6 +295,7 @@ async function latency(broker: Broker, target: Target) {
       raw.push(rawSample);
       calls.push(callSample);
     }
+    step.tick();
   }
   await client.close();
   sqs.destroy();
@@ -298,6 +308,7 @@ async function load(
   target: Target,
   server: Awaited<ReturnType<typeof startServerProcess>>,
   channels: number[],
+  step: ProgressStep,
 ): Promise<LoadResult> {
   const counts: Counts = new Map();
   const { sqs, sns } = counted(broker, counts);
@@ -310,6 +321,7 @@ async function load(
       while (issued < calls) {
         issued++;
         await client.callTool({ name: "echo", arguments: { text: "load" } });
+        step.tick();
       }
     };
     const started = performance.now();
@@ -318,7 +330,7 @@ async function load(
     );
     return calls / ((performance.now() - started) / 1000);
   };
-  await run(2000);
+  await run(LOAD_WARM_UP);
   counts.clear();
   await server.reset();
   const cpuSince = process.cpuUsage();
@@ -350,7 +362,11 @@ interface LoadResult {
  * tools/calls from the SDK's Streamable HTTP client through the proxy (in this process) to the
  * target's server: what the proxy adds to a direct client of the same transport.
  */
-async function proxiedLatency(broker: Broker, target: Target): Promise<number[]> {
+async function proxiedLatency(
+  broker: Broker,
+  target: Target,
+  step: ProgressStep,
+): Promise<number[]> {
   const { sqs, sns } = counted(broker, new Map());
   const proxy = new StreamableHttpProxy({
     backend: () => target.transport(sqs, sns, 0),
@@ -365,6 +381,7 @@ async function proxiedLatency(broker: Broker, target: Target): Promise<number[]>
     const started = performance.now();
     await client.callTool({ name: "echo", arguments: { text: `call ${i}` } });
     if (i >= WARM_UP) samples.push(performance.now() - started);
+    step.tick();
   }
   await client.close();
   await proxy.close();
@@ -464,7 +481,7 @@ function hybridTarget(byWebhook: boolean): HttpTarget {
 }
 
 /** Sequential tools/calls over each target, sampled alternately so that all see the same machine. */
-async function httpLatency(targets: HttpTarget[]): Promise<number[][]> {
+async function httpLatency(targets: HttpTarget[], step: ProgressStep): Promise<number[][]> {
   const clients = await Promise.all(targets.map((target) => target.connect()));
   const samples = targets.map(() => [] as number[]);
   for (let i = 0; i < SEQUENTIAL_CALLS + WARM_UP; i++) {
@@ -472,6 +489,7 @@ async function httpLatency(targets: HttpTarget[]): Promise<number[][]> {
       const started = performance.now();
       await client.callTool({ name: "echo", arguments: { text: `call ${i}` } });
       if (i >= WARM_UP) samples[index].push(performance.now() - started);
+      step.tick();
     }
   }
   await Promise.all(clients.map((client) => client.close()));
@@ -479,7 +497,7 @@ async function httpLatency(targets: HttpTarget[]): Promise<number[][]> {
 }
 
 /** tools/calls per second with IN_FLIGHT calls over LOAD_CLIENTS clients. */
-async function httpLoad(target: HttpTarget, calls: number): Promise<number> {
+async function httpLoad(target: HttpTarget, calls: number, step: ProgressStep): Promise<number> {
   const clients = await Promise.all(
     Array.from({ length: LOAD_CLIENTS }, () => target.connect()),
   );
@@ -489,6 +507,7 @@ async function httpLoad(target: HttpTarget, calls: number): Promise<number> {
       while (issued < total) {
         issued++;
         await client.callTool({ name: "echo", arguments: { text: "load" } });
+        step.tick();
       }
     };
     const started = performance.now();
@@ -497,7 +516,7 @@ async function httpLoad(target: HttpTarget, calls: number): Promise<number> {
     );
     return total / ((performance.now() - started) / 1000);
   };
-  await run(1000);
+  await run(HTTP_LOAD_WARM_UP);
   const callsPerSecond = await run(calls);
   await Promise.all(clients.map((client) => client.close()));
   return callsPerSecond;
@@ -505,7 +524,9 @@ async function httpLoad(target: HttpTarget, calls: number): Promise<number> {
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const row = (label: string, values: string[], target = "") =>
-  console.log(`| ${label} | ${values.join(" | ")} | ${target} |`);
+  report.push(`| ${label} | ${values.join(" | ")} | ${target} |`);
+const median = (samples: number[]) => `median ${ms(percentile(samples, 0.5))}`;
+const perSecond = (value: number) => `${Math.round(value)} calls/s`;
 
 /** SQS and SNS+SQS: latency against raw broker round trips, and throughput under load. */
 async function brokerSection(): Promise<void> {
@@ -524,28 +545,40 @@ async function brokerSection(): Promise<void> {
     own: LoadResult;
     proxied: number[];
   }> = [];
-  for (const makeTarget of [sqsTarget, snsTarget]) {
+  const sequential = SEQUENTIAL_CALLS + WARM_UP;
+  const underLoad = LOAD_WARM_UP + LOAD_CALLS;
+  for (const [name, makeTarget] of [["SQS", sqsTarget], ["SNS+SQS", snsTarget]] as const) {
+    const starting = progress.step(`${name}: queues, topics and the server process`);
     const target = await makeTarget(setup, run, broker);
     const server = await startServerProcess(broker, target.serverArgs);
-    const { raw, calls } = await latency(broker, target);
-    const proxied = await proxiedLatency(broker, target);
+    starting.done();
+    let step = progress.step(`${name}: raw round trips and tools/calls, alternately`, sequential);
+    const { raw, calls } = await latency(broker, target, step);
+    step.done(`${median(calls)} (raw ${ms(percentile(raw, 0.5))})`);
+    step = progress.step(`${name}: tools/calls through the proxy`, sequential);
+    const proxied = await proxiedLatency(broker, target, step);
+    step.done(median(proxied));
     const sharedChannel = Array.from({ length: LOAD_CLIENTS }, () => LOAD_CLIENTS);
     const ownChannels = Array.from({ length: LOAD_CLIENTS }, (_, i) => i);
-    const shared = await load(broker, target, server, sharedChannel);
-    const own = await load(broker, target, server, ownChannels);
+    step = progress.step(`${name}: load, one shared reply queue`, underLoad);
+    const shared = await load(broker, target, server, sharedChannel, step);
+    step.done(perSecond(shared.callsPerSecond));
+    step = progress.step(`${name}: load, a reply queue each`, underLoad);
+    const own = await load(broker, target, server, ownChannels, step);
+    step.done(perSecond(own.callsPerSecond));
     await server.stop();
     results.push({ name: target.name, raw, calls, proxied, shared, own });
   }
   setup.destroy();
   await broker.close();
-  console.log(
+  report.push(
     `broker: ${broker.embedded ? "embedded fauxqs (own process)" : broker.endpoint}; ` +
       `Deno ${Deno.version.deno}; ${navigator.hardwareConcurrency} cores; ` +
       `${SEQUENTIAL_CALLS} sequential calls, ${LOAD_CALLS} calls under load; ` +
       `pollers: server ${SERVER_POLLERS}, client ${CLIENT_POLLERS}\n`,
   );
-  console.log(`| measure | ${results.map((result) => result.name).join(" | ")} | target |`);
-  console.log(`|---|${results.map(() => "---").join("|")}|---|`);
+  report.push(`| measure | ${results.map((result) => result.name).join(" | ")} | target |`);
+  report.push(`|---|${results.map(() => "---").join("|")}|---|`);
   row(
     "raw broker round trip (send → long-polling receiver), median",
     results.map((r) => ms(percentile(r.raw, 0.5))),
@@ -603,16 +636,28 @@ async function httpSection(): Promise<void> {
     hybridTarget(true),
     streamableHttpTarget(),
   ];
-  const httpSamples = await httpLatency(httpTargets);
+  let step = progress.step(
+    "HTTP: tools/calls over each transport, alternately",
+    (SEQUENTIAL_CALLS + WARM_UP) * httpTargets.length,
+  );
+  const httpSamples = await httpLatency(httpTargets, step);
+  step.done(
+    httpTargets.map((target, i) => `${target.name} ${ms(percentile(httpSamples[i], 0.5))}`)
+      .join(", "),
+  );
   const httpThroughput: number[] = [];
-  for (const target of httpTargets) httpThroughput.push(await httpLoad(target, HTTP_LOAD_CALLS));
+  for (const target of httpTargets) {
+    step = progress.step(`HTTP: load, ${target.name}`, HTTP_LOAD_WARM_UP + HTTP_LOAD_CALLS);
+    httpThroughput.push(await httpLoad(target, HTTP_LOAD_CALLS, step));
+    step.done(perSecond(httpThroughput.at(-1)!));
+  }
   for (const target of httpTargets) await target.close();
   const http = httpSamples.at(-1)!;
-  console.log(
+  report.push(
     `\nOver HTTP on loopback, client and server in one process, calls sampled alternately:\n`,
   );
-  console.log(`| measure | ${httpTargets.map((target) => target.name).join(" | ")} | target |`);
-  console.log(`|---|${httpTargets.map(() => "---").join("|")}|---|`);
+  report.push(`| measure | ${httpTargets.map((target) => target.name).join(" | ")} | target |`);
+  report.push(`|---|${httpTargets.map(() => "---").join("|")}|---|`);
   row("tools/call, 1 client, median", httpSamples.map((samples) => ms(percentile(samples, 0.5))));
   row("tools/call, 1 client, p99", httpSamples.map((samples) => ms(percentile(samples, 0.99))));
   row(
@@ -632,3 +677,4 @@ async function httpSection(): Promise<void> {
 
 if (ONLY !== "http") await brokerSection();
 if (ONLY !== "broker") await httpSection();
+console.log(report.join("\n"));

@@ -15,6 +15,7 @@ import { StreamableHttpWebhookClientTransport } from "../transports/streamable_h
 import { WebhookClientTransport } from "../transports/webhook/webhook_client_transport.ts";
 import { WebhookReceiver } from "../transports/webhook/webhook_receiver.ts";
 import { awsConfig } from "./aws_config.ts";
+import { listenError } from "./listen_error.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** The back ends the proxy command knows. */
@@ -42,6 +43,8 @@ export interface Backend {
   make(): Transport;
   /** What the back end talks to, for the start-up line. */
   describe: string;
+  /** Where requests go (queue URL, topic ARN, server URL), named when no server answers. */
+  address: string;
   close(): Promise<void>;
 }
 
@@ -75,6 +78,7 @@ export async function openBackend(flags: BackendFlags, logger: Logger): Promise<
       await reachQueue(sqs, responseQueueUrl);
       return {
         describe: `SQS ${requestQueueUrl}`,
+        address: requestQueueUrl,
         make: () => new SqsClientTransport({ sqs, requestQueueUrl, responseQueueUrl, logger }),
         close: () => Promise.resolve(sqs.destroy()),
       };
@@ -100,6 +104,7 @@ export async function openBackend(flags: BackendFlags, logger: Logger): Promise<
       await reachQueue(sqs, responseQueueUrl);
       return {
         describe: `SNS ${requestTopicArn}`,
+        address: requestTopicArn,
         make: () =>
           new SnsSqsClientTransport({
             sqs,
@@ -118,9 +123,10 @@ export async function openBackend(flags: BackendFlags, logger: Logger): Promise<
       if (!URL.canParse(serverUrl)) throw new UsageError(`--server-url is not a URL: ${serverUrl}`);
       const signingKey = flags.webhookSecret ?? Deno.env.get("WEBHOOK_SECRET");
       const receiver = new WebhookReceiver({ signingKey, logger });
-      const listening = await receiver.listen({
-        hostname: flags.webhookHost ?? "127.0.0.1",
-        port: flags.webhookPort ?? 0,
+      const hostname = flags.webhookHost ?? "127.0.0.1";
+      const port = flags.webhookPort ?? 0;
+      const listening = await receiver.listen({ hostname, port }).catch((error) => {
+        throw listenError(error, hostname, port, "--webhook-port");
       });
       const webhookUrl = flags.webhookUrl ?? listening;
       const hybrid = flags.backend === "streamable-http-webhook";
@@ -128,6 +134,7 @@ export async function openBackend(flags: BackendFlags, logger: Logger): Promise<
         describe: `${
           hybrid ? "Streamable HTTP + webhook" : "webhook"
         } ${serverUrl} (webhook ${webhookUrl})`,
+        address: serverUrl,
         make: () =>
           hybrid
             ? new StreamableHttpWebhookClientTransport({ serverUrl, webhookUrl, receiver, logger })

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SNSClient } from "@aws-sdk/client-sns";
 
@@ -62,7 +64,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   let stop: () => Promise<void>;
   let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   if (external) {
-    endpoint = external;
+    endpoint = realAws ? external : await resolvedEndpoint(external);
     stop = () => Promise.resolve();
   } else {
     const started = options.childProcess ? await startChildBroker() : await startInProcessBroker();
@@ -98,10 +100,24 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   };
 }
 
+/**
+ * `http://localhost:4566` as `http://127.0.0.1:4566`: looked up once here rather than by Deno's
+ * `node:http` for every new connection, whose lookup outlives a request aborted meanwhile (a long
+ * poll that `close()` ends) and so trips the test sanitizers. Only plain HTTP: names matter to TLS.
+ */
+async function resolvedEndpoint(endpoint: string): Promise<string> {
+  const url = new URL(endpoint);
+  const hostname = url.hostname.replace(/^\[|\]$/g, "");
+  if (url.protocol !== "http:" || isIP(hostname) !== 0) return endpoint;
+  const { address, family } = await lookup(hostname);
+  url.hostname = family === 6 ? `[${address}]` : address;
+  return url.href.replace(/\/$/, "");
+}
+
 async function startInProcessBroker(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const { startFauxqs } = await import("fauxqs");
-  const server = await startFauxqs({ port: 0, host: "127.0.0.1", logger: false });
-  return { port: server.port, stop: () => server.stop() };
+  // Loaded on first use: runs against AWS_ENDPOINT_URL never load the broker package.
+  const { listenFauxqs } = await import("./loopback_fauxqs.ts");
+  return await listenFauxqs();
 }
 
 async function startChildBroker(): Promise<{ port: number; stop: () => Promise<void> }> {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { startFauxqs } from "fauxqs";
+import { listenFauxqs } from "./loopback_fauxqs.ts";
 
-const server = await startFauxqs({ port: 0, host: "127.0.0.1", logger: false });
+const server = await listenFauxqs();
 console.log(JSON.stringify({ port: server.port }));
 // Reading until end of input: the parent closing our stdin (or dying) is the signal to stop.
 for await (const _ of Deno.stdin.readable) { /* keep reading */ }

@@ -13,18 +13,17 @@ import {
   StreamableHttpEndpoint,
   type StreamableHttpEndpointOptions,
 } from "../transports/http/streamable_http_endpoint.ts";
-import { ProxySession } from "./proxy_session.ts";
+import { ProxySession, type ProxyWaitOptions } from "./proxy_session.ts";
 
 /** Options for {@linkcode StreamableHttpProxy}. */
-export interface StreamableHttpProxyOptions extends StreamableHttpEndpointOptions {
+export interface StreamableHttpProxyOptions
+  extends StreamableHttpEndpointOptions, ProxyWaitOptions {
   /**
    * Makes the back-end transport of a new session (a client transport of any asyncmcp
    * transport). Back ends built on one SQS client and response queue, one reply topic or one
    * webhook receiver share it: a thousand sessions need no thousand queues.
    */
   backend: () => Transport | Promise<Transport>;
-  /** A request the back end has not answered after this long gets an error, in ms. @default {300_000} */
-  requestTimeoutMs?: number;
   /**
    * When set, every MCP request must carry `Authorization: Bearer <token>` (compared in constant
    * time; 401 otherwise). A shorthand for `authorize: bearerTokenAuth(token)`.
@@ -93,7 +92,7 @@ export class StreamableHttpProxy {
           initialize,
           open: async (transport) => {
             const proxy = new ProxySession(transport, await this.#options.backend(), {
-              requestTimeoutMs: this.#options.requestTimeoutMs,
+              ...this.#options,
               relateToPending: !this.#options.enableJsonResponse,
               logger: this.#logger,
             });

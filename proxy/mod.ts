@@ -15,7 +15,7 @@
  */
 
 export { StreamableHttpProxy, type StreamableHttpProxyOptions } from "./http_proxy.ts";
-export { ProxySession, type ProxySessionOptions } from "./proxy_session.ts";
+export { ProxySession, type ProxySessionOptions, type ProxyWaitOptions } from "./proxy_session.ts";
 export { serveStdio, type StdioProxyOptions } from "./stdio_proxy.ts";
 export type { LogFields, Logger, LogLevel } from "../session/logger.ts";
 export type { HostGuardOptions } from "../transports/http/host_guard.ts";

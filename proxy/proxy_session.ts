@@ -7,16 +7,39 @@
  */
 
 import type { JSONRPCMessage, RequestId, Transport } from "../sdk.ts";
-import { errorResponse, isResponse, JSONRPC_ERROR, requestIdOf } from "../session/envelope.ts";
+import {
+  errorResponse,
+  isResponse,
+  JSONRPC_ERROR,
+  methodOf,
+  requestIdOf,
+} from "../session/envelope.ts";
 import { describeError, type Logger } from "../session/logger.ts";
 
-/** Options for {@linkcode ProxySession}. */
-export interface ProxySessionOptions {
+/** How long a proxy waits for the server behind it; both front ends take these. */
+export interface ProxyWaitOptions {
   /**
    * A request the back end has not answered after this long gets a JSON-RPC error instead of
    * hanging, in ms. @default {300_000} (5 minutes)
    */
   requestTimeoutMs?: number;
+  /**
+   * `initialize` gets an error after this long instead (in ms): a server answers it at once, so a
+   * silence this long means that none is there, and the client hears why before its own timeout
+   * (the SDK's is 60 s). @default {30_000}
+   */
+  initializeTimeoutMs?: number;
+  /** An `initialize` unanswered this long is logged as a warning, in ms. @default {5_000} */
+  initializeWarningMs?: number;
+  /**
+   * What the back end sends to (a request queue URL, a topic ARN, a server URL), named in that
+   * warning and error: "is a server reading <server>?".
+   */
+  server?: string;
+}
+
+/** Options for {@linkcode ProxySession}. */
+export interface ProxySessionOptions extends ProxyWaitOptions {
   /**
    * Send the server's requests and notifications on the stream of a request the client is
    * waiting for, when there is one: the back end does not say which request they belong to, and
@@ -30,7 +53,8 @@ export interface ProxySessionOptions {
 
 /** A request forwarded to the back end and not answered yet. */
 interface Pending {
-  timer: ReturnType<typeof setTimeout>;
+  /** Its timeout, and for `initialize` the warning before it. */
+  timers: ReturnType<typeof setTimeout>[];
   progressToken?: string | number;
 }
 
@@ -54,6 +78,9 @@ export class ProxySession {
   readonly #front: Transport;
   readonly #back: Transport;
   readonly #requestTimeoutMs: number;
+  readonly #initializeTimeoutMs: number;
+  readonly #initializeWarningMs: number;
+  readonly #server?: string;
   readonly #relateToPending: boolean;
   readonly #logger: Logger;
   /** Client requests the back end has not answered, by id. */
@@ -62,18 +89,23 @@ export class ProxySession {
   readonly #progress = new Map<string | number, RequestId>();
   #closing?: Promise<void>;
   readonly #closed = Promise.withResolvers<void>();
+  /** Sides that reported their own close (onclose), so they are not closed again. */
+  readonly #sidesClosed = new Set<Transport>();
 
   /** Joins `front` and `back`; nothing flows until {@linkcode ProxySession.start}. */
   constructor(front: Transport, back: Transport, options: ProxySessionOptions) {
     this.#front = front;
     this.#back = back;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
+    this.#initializeTimeoutMs = options.initializeTimeoutMs ?? 30_000;
+    this.#initializeWarningMs = options.initializeWarningMs ?? 5_000;
+    this.#server = options.server;
     this.#relateToPending = options.relateToPending ?? true;
     this.#logger = options.logger;
     front.onmessage = (message) => this.#fromClient(message);
     back.onmessage = (message) => this.#fromServer(message);
-    front.onclose = () => void this.close();
-    back.onclose = () => void this.close();
+    front.onclose = () => void this.#sideClosed(front);
+    back.onclose = () => void this.#sideClosed(back);
     front.onerror = (error) =>
       this.#logger.log("debug", "proxy.front_error", { error: describeError(error) });
     back.onerror = (error) =>
@@ -91,17 +123,27 @@ export class ProxySession {
     await this.#front.start();
   }
 
-  /** Fails what is pending and closes both sides. Idempotent. */
+  /**
+   * Fails what is pending and closes both sides, each at most once. Idempotent and re-entrant: a
+   * side's `onclose` may call it again while it runs (the SDK's stdio transport does).
+   */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      for (const [id, pending] of this.#pending) {
-        clearTimeout(pending.timer);
-        this.#pending.delete(id);
-      }
-      await Promise.allSettled([this.#back.close(), this.#front.close()]);
-      this.#closed.resolve();
-    })();
+    if (this.#closing) return this.#closing;
+    // Recorded before either side is touched: their onclose handlers come straight back here.
+    this.#closing = this.#closed.promise;
+    for (const [id, pending] of this.#pending) {
+      pending.timers.forEach(clearTimeout);
+      this.#pending.delete(id);
+    }
+    const open = [this.#back, this.#front].filter((side) => !this.#sidesClosed.has(side));
+    void Promise.allSettled(open.map((side) => Promise.try(() => side.close())))
+      .then(() => this.#closed.resolve());
     return this.#closing;
+  }
+
+  #sideClosed(side: Transport): Promise<void> {
+    this.#sidesClosed.add(side);
+    return this.close();
   }
 
   #fromClient(message: JSONRPCMessage): void {
@@ -144,22 +186,35 @@ export class ProxySession {
     const progressToken = (message as { params?: { _meta?: { progressToken?: string | number } } })
       .params?._meta?.progressToken;
     if (progressToken !== undefined) this.#progress.set(progressToken, id);
-    const timer = setTimeout(() => {
-      this.#logger.log("warn", "proxy.request_timeout", { id, timeoutMs: this.#requestTimeoutMs });
+    const initialize = methodOf(message) === "initialize";
+    const timeoutMs = initialize ? this.#initializeTimeoutMs : this.#requestTimeoutMs;
+    const hint = `is a server reading ${this.#server ?? "the back end's address"}?`;
+    const timers = [setTimeout(() => {
+      this.#logger.log("warn", "proxy.request_timeout", { id, timeoutMs });
       this.#answer(id, {
         code: JSONRPC_ERROR.SERVER_BUSY,
-        message:
-          `Request timed out: the server behind the proxy did not answer in ${this.#requestTimeoutMs} ms; retry later`,
+        message: initialize
+          ? `No answer to initialize in ${timeoutMs} ms from the server behind the proxy: ${hint}`
+          : `Request timed out: the server behind the proxy did not answer in ${timeoutMs} ms; retry later`,
       });
-    }, this.#requestTimeoutMs);
-    this.#pending.set(id, { timer, progressToken });
+    }, timeoutMs)];
+    if (initialize && this.#initializeWarningMs < timeoutMs) {
+      timers.push(setTimeout(() => {
+        this.#logger.log("warn", "proxy.initialize_unanswered", {
+          waitedMs: this.#initializeWarningMs,
+          server: this.#server,
+          hint,
+        });
+      }, this.#initializeWarningMs));
+    }
+    this.#pending.set(id, { timers, progressToken });
   }
 
   /** Forgets a pending request; false when it was not pending. */
   #settle(id: RequestId): boolean {
     const pending = this.#pending.get(id);
     if (!pending) return false;
-    clearTimeout(pending.timer);
+    pending.timers.forEach(clearTimeout);
     this.#pending.delete(id);
     if (pending.progressToken !== undefined) this.#progress.delete(pending.progressToken);
     return true;

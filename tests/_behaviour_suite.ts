@@ -90,6 +90,23 @@ export function behaviourSuite(harness: TransportHarness): void {
     await server.close();
   });
 
+  test("close() runs once: a second call, and one from inside onclose, fire no second onclose", async (context) => {
+    const { server, connect } = await harness.setup(context);
+    const { client, transport } = await connect();
+    let fired = 0;
+    const sdkOnclose = transport.onclose;
+    transport.onclose = () => {
+      fired++;
+      void transport.close();
+      sdkOnclose?.();
+    };
+    await Promise.all([transport.close(), transport.close()]);
+    await transport.close();
+    assert.equal(fired, 1);
+    await client.close();
+    await server.close();
+  });
+
   test("tools/list returns the server's tools", async (context) => {
     const { server, connect } = await harness.setup(context);
     const { client } = await connect();

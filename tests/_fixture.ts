@@ -100,10 +100,15 @@ export async function withBroker(fn: (context: BrokerContext) => Promise<void>):
 /** The environment that points a child process's AWS clients at the test's broker. */
 export function brokerEnv(context: BrokerContext): Record<string, string> {
   const { broker } = context;
+  // An external broker (LocalStack, AWS) takes this process's own AWS settings, credentials and
+  // profile included.
+  const ownAws = Object.entries(Deno.env.toObject()).filter(([key]) => key.startsWith("AWS_"));
   return {
+    ...(broker.embedded
+      ? { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" }
+      : { ...Object.fromEntries(ownAws), HOME: Deno.env.get("HOME") ?? "" }),
     ...(broker.endpoint === "aws" ? {} : { AWS_ENDPOINT_URL: broker.endpoint }),
     AWS_REGION: broker.region,
-    ...(broker.embedded ? { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" } : {}),
   };
 }
 
@@ -273,6 +278,17 @@ export async function startSqsServer(
   context.cleanup(() => server.close());
   await server.start();
   return { server, events: logger.events };
+}
+
+/**
+ * A request queue with the test server reading it, and a response queue, named after `prefix`;
+ * the server is closed when the test ends.
+ */
+export async function sqsServerOnNewQueues(context: BrokerContext, prefix: string) {
+  const requests = await context.queue(`${prefix}-requests`);
+  const replies = await context.queue(`${prefix}-replies`);
+  const { server } = await startSqsServer(context, requests.url);
+  return { requests, replies, server };
 }
 
 /** Connects a test client over SQS, closed when the test ends. */

@@ -39,12 +39,22 @@ async function proxyToSqs(
     requests.url,
     createServer ? { createServer } : {},
   );
+  return { server, ...await sqsProxy(context, requests.url, replies.url, options) };
+}
+
+/** A proxy whose back ends send to `requestQueueUrl` and share one response queue. */
+async function sqsProxy(
+  context: BrokerContext,
+  requestQueueUrl: string,
+  responseQueueUrl: string,
+  options: Partial<StreamableHttpProxyOptions>,
+) {
   const proxy = new StreamableHttpProxy({
     backend: () =>
       new SqsClientTransport({
         sqs: context.sqs,
-        requestQueueUrl: requests.url,
-        responseQueueUrl: replies.url,
+        requestQueueUrl,
+        responseQueueUrl,
         waitTimeSeconds: 1,
         logger: recordingLogger(),
       }),
@@ -53,7 +63,7 @@ async function proxyToSqs(
   });
   const { url } = await serveOnLoopback(context.cleanup, proxy.fetch);
   context.cleanup(() => proxy.close());
-  return { proxy, server, url, mcpUrl: new URL(`${url}/mcp`) };
+  return { proxy, url, mcpUrl: new URL(`${url}/mcp`) };
 }
 
 async function connectThroughProxy(context: BrokerContext, mcpUrl: URL, name?: string) {
@@ -122,9 +132,9 @@ Deno.test("Proxy: DELETE from the client ends its session and closes its back-en
           logger: recordingLogger(),
         });
         const close = back.close.bind(back);
-        back.close = () => {
+        back.close = async () => {
+          await close();
           closed.push(back.sessionId!);
-          return close();
         };
         return back;
       },
@@ -299,5 +309,54 @@ Deno.test("Proxy: a task runs to its result through the proxy", async () => {
     const { mcpUrl } = await proxyToSqs(context, {}, () => createTaskTestServer(tasks));
     const client = await connectThroughProxy(context, mcpUrl);
     await taskRunsToCompletion(client);
+  });
+});
+
+Deno.test("Proxy: with no server reading the queue, initialize is warned about early and answered with an error naming the queue", async () => {
+  await withBroker(async (context) => {
+    const requests = await context.queue("proxy-nobody");
+    const replies = await context.queue("proxy-replies");
+    const logger = recordingLogger();
+    const { mcpUrl } = await sqsProxy(context, requests.url, replies.url, {
+      server: requests.url,
+      initializeWarningMs: 100,
+      initializeTimeoutMs: 600,
+      logger,
+    });
+    const client = createTestClient();
+    const started = performance.now();
+    await assert.rejects(
+      connectOrClose(client, new StreamableHTTPClientTransport(mcpUrl)),
+      (error: unknown) => {
+        assert.ok(error instanceof McpError);
+        assert.match(error.message, /No answer to initialize in 600 ms/);
+        assert.ok(error.message.includes(`is a server reading ${requests.url}?`), error.message);
+        return true;
+      },
+    );
+    // The long request timeout (5 minutes) is not what answered.
+    assert.ok(performance.now() - started < 5000);
+    const warning = logger.events.find((event) => event.event === "proxy.initialize_unanswered");
+    assert.equal(warning?.level, "warn");
+    assert.equal(warning?.fields.server, requests.url);
+    assert.match(String(warning?.fields.hint), /is a server reading/);
+  });
+});
+
+Deno.test("Proxy: the initialize timeout does not cut a slow tool call short", async () => {
+  await withBroker(async (context) => {
+    const { mcpUrl } = await proxyToSqs(
+      context,
+      { initializeTimeoutMs: 300 },
+      () =>
+        createTestServer({
+          work: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 700));
+            return "slow but fine";
+          },
+        }),
+    );
+    const client = await connectThroughProxy(context, mcpUrl);
+    assert.equal(textOf(await client.callTool({ name: "work", arguments: {} })), "slow but fine");
   });
 });

@@ -9,12 +9,13 @@ import { GetQueueAttributesCommand, type Message, type SQSClient } from "@aws-sd
 import { type Incoming, JSONRPC_ERROR } from "../../session/envelope.ts";
 import { BrokerError } from "../../session/errors.ts";
 import type { DeliveryHandler, Inbox, InboxDelivery } from "../../session/inbox.ts";
-import { consoleLogger, type Logger } from "../../session/logger.ts";
+import { consoleLogger, describeError, type Logger } from "../../session/logger.ts";
 import type { AwsHttpOptions } from "./aws_http.ts";
 import { Batcher } from "./batcher.ts";
 import { type SqsCalls, sqsCalls } from "./sqs_calls.ts";
 import { decodeQueueMessage } from "./sns_envelope.ts";
 import { pause } from "../../session/pause.ts";
+import { isWake, sendWakes } from "./sqs_wake.ts";
 
 /** Polling settings shared by every SQS-reading part (servers, client reply channels). */
 export interface SqsPollOptions extends AwsHttpOptions {
@@ -46,6 +47,13 @@ export interface SqsInboxOptions extends SqsPollOptions {
   logger?: Logger;
   /** Called with each failed SQS call (the loop itself keeps going, with back-off). */
   onerror?: (error: BrokerError) => void;
+  /**
+   * `close()` ends the long polls by sending the queue wake messages (needs `sqs:SendMessage` on
+   * it) instead of abandoning them: a broker hands the next message to an abandoned long poll
+   * and hides it for the visibility timeout. Without the permission, or when no wake arrives
+   * within a second, the polls are abandoned. @default {false}
+   */
+  wakeOnClose?: boolean;
 }
 
 /** What {@linkcode SqsInbox.status} reports. */
@@ -66,6 +74,8 @@ const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 20_000;
 const AUTH_BACKOFF_MS = 10_000;
 const SETTLE_ATTEMPTS = 3;
+/** How long close() waits for its wake messages to end the long polls before abandoning them. */
+const WAKE_WAIT_MS = 1000;
 
 /**
  * Reads an SQS queue for a session host or a reply router. Deliveries stay hidden (their
@@ -100,6 +110,8 @@ export class SqsInbox implements Inbox {
   #heartbeat?: ReturnType<typeof setInterval>;
   #started = false;
   #stopped?: Promise<void>;
+  /** Set by close() with wakeOnClose: the polls end once they return, handing back what they got. */
+  #finishing = false;
   #closed?: Promise<void>;
   #deletes: Batcher<string>;
   #visibility: Batcher<{ handle: string; seconds: number }>;
@@ -191,6 +203,7 @@ export class SqsInbox implements Inbox {
   /** Stops polling, releases every unsettled message and flushes acknowledgements. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      if (this.#options.wakeOnClose) await this.#wakePolls();
       await this.stop();
       for (const delivery of [...this.#unsettled]) delivery.release();
       clearInterval(this.#heartbeat);
@@ -199,9 +212,30 @@ export class SqsInbox implements Inbox {
     return this.#closed;
   }
 
+  /** Ends the long polls by waking them; they return what else they received to the queue. */
+  async #wakePolls(): Promise<void> {
+    if (this.#loops.length === 0 || this.#stopped) return;
+    this.#finishing = true;
+    try {
+      await sendWakes(this.#options.sqs, this.#options.queueUrl, this.#pollers);
+    } catch (error) {
+      this.#logger.log("info", "sqs.wake_failed", {
+        queueUrl: this.#options.queueUrl,
+        error: describeError(error),
+      });
+      return;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(this.#loops),
+      new Promise((resolve) => timer = setTimeout(resolve, WAKE_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
+  }
+
   async #poll(signal: AbortSignal): Promise<void> {
     let failures = 0;
-    while (!signal.aborted) {
+    while (!signal.aborted && !this.#finishing) {
       try {
         const received = await this.#calls.receiveMessage({
           QueueUrl: this.#options.queueUrl,
@@ -212,16 +246,16 @@ export class SqsInbox implements Inbox {
           VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
         }, signal);
         failures = 0;
-        if (signal.aborted) {
+        const messages = this.#withoutWakes(received.Messages ?? []);
+        if (signal.aborted || this.#finishing) {
           // Received just as we closed: hand them straight back.
-          for (const message of received.Messages ?? []) {
+          for (const message of messages) {
             if (message.ReceiptHandle) {
               this.#visibility.add({ handle: message.ReceiptHandle, seconds: 0 }).catch(() => {});
             }
           }
           return;
         }
-        const messages = received.Messages ?? [];
         if (messages.length > 0) {
           this.#deliver(messages);
           // Let the handlers run to their first I/O before building the next poll request:
@@ -229,7 +263,7 @@ export class SqsInbox implements Inbox {
           await new Promise((resolve) => setTimeout(resolve, 0));
         }
       } catch (error) {
-        if (signal.aborted) return;
+        if (signal.aborted || this.#finishing) return;
         failures++;
         const brokerError = BrokerError.from(error, {
           operation: "SQS ReceiveMessage",
@@ -246,6 +280,15 @@ export class SqsInbox implements Inbox {
         await pause(waitMs, signal);
       }
     }
+  }
+
+  /** Deletes wake messages (this inbox's or another's on the same queue) and drops them. */
+  #withoutWakes(messages: Message[]): Message[] {
+    return messages.filter((message) => {
+      if (!isWake(message)) return true;
+      if (message.ReceiptHandle) this.#deletes.add(message.ReceiptHandle).catch(() => {});
+      return false;
+    });
   }
 
   #deliver(messages: Message[]): void {

@@ -43,8 +43,11 @@ export function sqsReplyRouter(options: SqsReplyChannelOptions): ReplyRouter {
     const created: ReplyRouter = new ReplyRouter(
       new SqsInbox({
         // Replies are settled on arrival, so a short hiding time costs nothing; it bounds how
-        // long a reply stays hidden after a long poll that close() aborted took it anyway.
+        // long a reply stays hidden when a long poll that close() could not wake took it anyway.
         visibilityTimeoutSeconds: REPLY_VISIBILITY_TIMEOUT_SECONDS,
+        // A restarted process (a desktop client's stdio proxy) reads the same queue at once: a
+        // poll left behind would take its first reply and hide it.
+        wakeOnClose: true,
         ...options,
         onerror: (error) => created.fail(error),
       }),

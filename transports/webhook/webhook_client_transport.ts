@@ -58,6 +58,7 @@ export class WebhookClientTransport extends ClientTransport {
   readonly #logger: Logger;
   /** Shared with the `initialize` fields: the URL of a receiver that listens is known only once it does. */
   readonly #webhook: { url?: string };
+  #closing?: Promise<void>;
 
   /** Creates the transport; the SDK client starts it in `connect()`. */
   constructor(options: WebhookClientTransportOptions) {
@@ -107,7 +108,13 @@ export class WebhookClientTransport extends ClientTransport {
   }
 
   /** Ends the session on the server (DELETE), stops receiving and closes. Idempotent. */
-  override async close(): Promise<void> {
+  override close(): Promise<void> {
+    // Later and re-entrant calls (from onclose) share the first: one DELETE per session.
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     const sessionId = this.sessionId;
     const ending = sessionId === undefined ? Promise.resolve() : this.#endSession(sessionId);
     try {

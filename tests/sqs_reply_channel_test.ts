@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import {
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { SqsClientTransport } from "../transports/sqs/sqs_client_transport.ts";
+import { methodOf } from "../session/envelope.ts";
+import { SqsInbox } from "../transports/aws/sqs_inbox.ts";
+import { sendWakes } from "../transports/aws/sqs_wake.ts";
+import {
+  createTestClient,
+  eventually,
+  recordingLogger,
+  sqsServerOnNewQueues,
+  withBroker,
+} from "./_fixture.ts";
+import { sendRaw } from "./_raw_sqs.ts";
+
+Deno.test("SQS reply channel: close() leaves no long poll behind to take the next process's reply", async () => {
+  await withBroker(async (context) => {
+    const { requests, replies } = await sqsServerOnNewQueues(context, "wake");
+    const client = createTestClient();
+    await client.connect(
+      new SqsClientTransport({
+        sqs: context.sqs,
+        requestQueueUrl: requests.url,
+        responseQueueUrl: replies.url,
+        waitTimeSeconds: 20,
+        logger: recordingLogger(),
+      }),
+    );
+    await client.close();
+    // What a restarted process's server would answer: with the poll abandoned, the broker hands
+    // it to that dead poll, which hides it for 5 s, and this read finds nothing.
+    await sendRaw(context.sqs, replies.url, '{"jsonrpc":"2.0","id":1,"result":{}}');
+    const { Messages = [] } = await context.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: replies.url, WaitTimeSeconds: 1 }),
+    );
+    assert.equal(Messages.length, 1, "the reply was taken by the closed client's long poll");
+    assert.equal(Messages[0].Body, '{"jsonrpc":"2.0","id":1,"result":{}}');
+  });
+});
+
+Deno.test("SqsInbox with wakeOnClose: close() still ends at once when the wake message cannot be sent", async () => {
+  await withBroker(async (context) => {
+    const queue = await context.queue("wake-refused");
+    const logger = recordingLogger();
+    // Like a role with no sqs:SendMessage on its own response queue.
+    const sqs = {
+      send: (command: unknown, options?: unknown) =>
+        command instanceof SendMessageBatchCommand
+          ? Promise.reject(new Error("AccessDenied"))
+          : context.sqs.send(command as ReceiveMessageCommand, options as never),
+    } as unknown as SQSClient;
+    const inbox = new SqsInbox({
+      sqs,
+      queueUrl: queue.url,
+      waitTimeSeconds: 1,
+      wakeOnClose: true,
+      logger,
+    });
+    await inbox.start(() => {});
+    const closing = performance.now();
+    await inbox.close();
+    assert.ok(performance.now() - closing < 500, "close() waited for a wake that never came");
+    assert.ok(logger.events.some((event) => event.event === "sqs.wake_failed"));
+  });
+});
+
+Deno.test("SqsInbox deletes another poller's wake message without handing it over", async () => {
+  await withBroker(async (context) => {
+    const queue = await context.queue("wake-foreign");
+    await sendWakes(context.sqs, queue.url, 1);
+    await sendRaw(context.sqs, queue.url, '{"jsonrpc":"2.0","method":"notifications/x"}');
+    const bodies: string[] = [];
+    const inbox = new SqsInbox({ sqs: context.sqs, queueUrl: queue.url, waitTimeSeconds: 1 });
+    await inbox.start((deliveries) => {
+      for (const delivery of deliveries) {
+        bodies.push(
+          delivery.incoming.ok ? methodOf(delivery.incoming.envelope.message)! : "not JSON-RPC",
+        );
+        delivery.ack();
+      }
+    });
+    await eventually(() => bodies.includes("notifications/x"));
+    await inbox.close();
+    assert.deepEqual(bodies, ["notifications/x"]);
+    const { Messages = [] } = await context.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+    );
+    assert.equal(Messages.length, 0, "the wake message is still on the queue");
+  });
+});
