@@ -311,7 +311,7 @@ Deno.test("the proxy answers a request its silent back end never answers with -3
     const proxy = new StreamableHttpProxy({
       // A back end that takes every message and never answers.
       backend: () => InMemoryTransport.createLinkedPair()[0],
-      requestTimeoutMs: 200,
+      initializeTimeoutMs: 200,
       logger: recordingLogger(),
     });
     const { url } = await serveOnLoopback(cleanup, proxy.fetch);
@@ -320,7 +320,7 @@ Deno.test("the proxy answers a request its silent back end never answers with -3
     const connecting = client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
     await assert.rejects(connecting, (error: { code?: number; message: string }) => {
       assert.equal(error.code, -32000);
-      assert.match(error.message, /did not answer in 200 ms/);
+      assert.match(error.message, /No answer to initialize in 200 ms/);
       return true;
     });
     await client.close();
