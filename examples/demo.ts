@@ -215,12 +215,7 @@ await server.start?.();
 
 const info = { name: "asyncmcp-demo", version: "1.0.0" };
 // A v2 client asks the server which revisions it serves and falls back to a 2025 session.
-const client = v2
-  ? new ClientV2(info, {
-    // The StreamableHTTP+Webhook transport serves 2025-11-25 sessions only, so far.
-    versionNegotiation: { mode: transportName === "streamable-http-webhook" ? "legacy" : "auto" },
-  })
-  : new Client(info);
+const client = v2 ? new ClientV2(info, { versionNegotiation: { mode: "auto" } }) : new Client(info);
 let started = performance.now();
 await client.connect(transport);
 const era = "getNegotiatedProtocolVersion" in client

@@ -14,6 +14,7 @@ import {
   type StreamableHttpEndpointOptions,
 } from "../transports/http/streamable_http_endpoint.ts";
 import { ProxySession, type ProxyWaitOptions } from "./proxy_session.ts";
+import { StatelessForwarder } from "./stateless_forwarder.ts";
 
 /** Options for {@linkcode StreamableHttpProxy}. */
 export interface StreamableHttpProxyOptions
@@ -36,8 +37,8 @@ export interface StreamableHttpProxyOptions
 }
 
 const EXPOSED_HEADERS = "Mcp-Session-Id, MCP-Protocol-Version, WWW-Authenticate";
-const ALLOWED_HEADERS =
-  "Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID";
+const ALLOWED_HEADERS = "Content-Type, Accept, Authorization, Mcp-Session-Id, " +
+  "MCP-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID";
 
 /**
  * A Streamable HTTP server whose sessions are forwarded to a back end. Its
@@ -85,6 +86,12 @@ export class StreamableHttpProxy {
     const authorize = options.bearerToken === undefined
       ? options.authorize
       : bearerTokenAuth(options.bearerToken, { realm: "asyncmcp-proxy" });
+    // Stateless 2026-07-28 requests each get a back-end request of their own, no session.
+    const stateless = new StatelessForwarder({
+      backend: options.backend,
+      requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+      logger: this.#logger,
+    });
     this.#endpoint = new StreamableHttpEndpoint(
       { ...options, authorize, logger: this.#logger },
       (initialize) =>
@@ -100,6 +107,7 @@ export class StreamableHttpProxy {
             return { close: () => proxy.close() };
           },
         }),
+      (request, body) => stateless.fetch(request, body),
     );
   }
 

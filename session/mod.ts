@@ -87,6 +87,7 @@ export {
   type SessionOptions,
 } from "./session_host.ts";
 export { HostedServer } from "./hosted_server.ts";
+export { legacyOnlyError, servesBothEras } from "./server_eras.ts";
 export { pause } from "./pause.ts";
 export { type ReplyRoute, ReplyRouter, type ReplyRouterOptions } from "./reply_router.ts";
 export { ClientTransport, type ClientTransportOptions } from "./client_transport.ts";

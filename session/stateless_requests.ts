@@ -12,7 +12,7 @@ import type {
   Transport as TransportV2,
 } from "@modelcontextprotocol/server";
 import { serveStdio, type StdioServerHandle } from "@modelcontextprotocol/server/stdio";
-import { type JSONRPCMessage, type RequestId, SUPPORTED_PROTOCOL_VERSIONS } from "../sdk.ts";
+import type { JSONRPCMessage, RequestId } from "../sdk.ts";
 import type { AddressPolicy, AddressVerdict } from "./address_policy.ts";
 import type { DeliveryAnswers } from "./delivery_answers.ts";
 import {
@@ -30,6 +30,7 @@ import { describeError, type Logger } from "./logger.ts";
 import { requestKey, RequestLedger } from "./request_ledger.ts";
 import type { Conversation, ReturnPath } from "./return_path.ts";
 import type { ReturnAddressKey } from "./return_address.ts";
+import { legacyOnlyError, servesBothEras } from "./server_eras.ts";
 import type { ConnectableServer } from "./session_registry.ts";
 
 /** What {@linkcode StatelessRequests} needs from its host. */
@@ -293,7 +294,7 @@ export class StatelessRequests {
 
   async #serve(exchange: Exchange, message: JSONRPCMessage): Promise<void> {
     if (!this.#modern) {
-      this.#answer(exchange, legacyOnly(message));
+      this.#answer(exchange, legacyOnlyError(message));
       return;
     }
     let server: ConnectableServer;
@@ -310,7 +311,7 @@ export class StatelessRequests {
       // An SDK v1 server speaks 2025-11-25 only: the client falls back to initialize.
       this.#modern = false;
       await server.close().catch(() => {});
-      this.#answer(exchange, legacyOnly(message));
+      this.#answer(exchange, legacyOnlyError(message));
       return;
     }
     if (exchange.finished) {
@@ -444,36 +445,4 @@ function metaOf(message: JSONRPCMessage): Record<string, unknown> | undefined {
 
 function cancellation(requestId: RequestId, reason: string): JSONRPCMessage {
   return { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason } };
-}
-
-/**
- * Whether a server from `createServer` serves 2026-07-28 requests: SDK v2 servers (which know
- * the protocol era they serve) do, SDK v1 servers speak 2025-11-25 only.
- */
-function servesBothEras(server: ConnectableServer): boolean {
-  const inner = (server as { server?: unknown }).server ?? server;
-  return typeof (inner as { getNegotiatedProtocolVersion?: unknown })
-    .getNegotiatedProtocolVersion ===
-    "function";
-}
-
-/**
- * The answer of a server that speaks 2025-11-25 only: "method not found" for the v2 client's
- * `server/discover` probe, the unsupported-version error for anything else; both make a v2
- * client fall back to `initialize`.
- */
-function legacyOnly(message: JSONRPCMessage): JsonRpcErrorObject & { data?: unknown } {
-  if (methodOf(message) === "server/discover") {
-    return {
-      code: JSONRPC_ERROR.METHOD_NOT_FOUND,
-      message: "Method not found: this server speaks MCP 2025-11-25 only; send initialize",
-    };
-  }
-  const requested = modernRevisionOf(message);
-  return {
-    code: JSONRPC_ERROR.UNSUPPORTED_PROTOCOL_VERSION,
-    message: `Unsupported protocol version: ${String(requested)}; this server speaks ` +
-      `${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}: send initialize`,
-    data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS], requested },
-  };
 }

@@ -284,10 +284,14 @@ export async function startSqsServer(
  * A request queue with the test server reading it, and a response queue, named after `prefix`;
  * the server is closed when the test ends.
  */
-export async function sqsServerOnNewQueues(context: BrokerContext, prefix: string) {
+export async function sqsServerOnNewQueues(
+  context: BrokerContext,
+  prefix: string,
+  options: Partial<SqsServerOptions> = {},
+) {
   const requests = await context.queue(`${prefix}-requests`);
   const replies = await context.queue(`${prefix}-replies`);
-  const { server } = await startSqsServer(context, requests.url);
+  const { server } = await startSqsServer(context, requests.url, options);
   return { requests, replies, server };
 }
 

@@ -10,6 +10,8 @@ import {
   withBroker,
 } from "./_fixture.ts";
 import { initializeRequest } from "./_webhook_fixture.ts";
+import { StdioClientTransport as StdioClientTransportV2 } from "@modelcontextprotocol/client/stdio";
+import { createV2TestClient, createV2TestServer, newV2Probe } from "./_v2_fixture.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -328,5 +330,30 @@ Deno.test("CLI: a restarted stdio proxy gets its first answer at once, restart a
     // About 0.4 s each, process start included; a reply hidden by the previous run's long poll
     // took 5.3 s.
     assert.ok(seconds.every((s) => s < 2.5), `seconds to the initialize result: ${seconds}`);
+  });
+});
+
+Deno.test("CLI: an SDK v2 client over stdio settles on 2026-07-28 through 'asyncmcp proxy --stdio'", async () => {
+  await withBroker(async (context) => {
+    const { requests, replies } = await sqsServerOnNewQueues(context, "cli", {
+      createServer: (serverContext) => createV2TestServer(newV2Probe(), serverContext),
+    });
+    const client = createV2TestClient();
+    await client.connect(
+      new StdioClientTransportV2({
+        command: Deno.execPath(),
+        args: stdioProxyArgs(requests.url, replies.url),
+        env: { ...brokerEnv(context), PATH: Deno.env.get("PATH") ?? "" },
+        stderr: "pipe",
+      }),
+    );
+    try {
+      assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
+      const result = await client.callTool({ name: "echo", arguments: { text: "stateless" } });
+      assert.equal(textOf(result), "stateless");
+    } finally {
+      await client.close();
+      await stdioKillTimersEnd();
+    }
   });
 });

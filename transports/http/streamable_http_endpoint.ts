@@ -14,6 +14,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   WebStandardStreamableHTTPServerTransport,
 } from "../../sdk.ts";
+import { isLegacyRequest } from "@modelcontextprotocol/server";
 import { HEADER } from "../../session/envelope_codec.ts";
 import { JSONRPC_ERROR, requestIdOf } from "../../session/envelope.ts";
 import { consoleLogger, describeError, type Logger } from "../../session/logger.ts";
@@ -80,6 +81,17 @@ export interface EndpointAdmission {
  */
 export type EndpointAdmit = (initialize: JSONRPCMessage) => Promise<Response | EndpointAdmission>;
 
+/**
+ * Answers a stateless 2026-07-28 POST (one that names its protocol revision in `params._meta`,
+ * or in `MCP-Protocol-Version`, and belongs to no session): `body` is the parsed body, `principal`
+ * who sent it when requests are authorized.
+ */
+export type EndpointStateless = (
+  request: Request,
+  body: unknown,
+  principal: string | undefined,
+) => Promise<Response>;
+
 /** One open session. */
 interface Entry {
   transport: WebStandardStreamableHTTPServerTransport;
@@ -117,6 +129,7 @@ const HTTP_REFUSAL = -32000;
 export class StreamableHttpEndpoint {
   readonly #options: StreamableHttpEndpointOptions;
   readonly #admit: EndpointAdmit;
+  readonly #stateless?: EndpointStateless;
   readonly #gate: (request: Request) => Promise<GateVerdict>;
   readonly #logger: Logger;
   readonly #maxBodyBytes: number;
@@ -129,13 +142,19 @@ export class StreamableHttpEndpoint {
   #closed = false;
 
   /**
-   * Validates the options.
+   * Validates the options. `admit` opens 2025-11-25 sessions; `stateless`, when given, answers
+   * 2026-07-28 requests (without it they are refused as sessionless).
    *
    * @throws {RangeError} when a limit is not positive.
    */
-  constructor(options: StreamableHttpEndpointOptions, admit: EndpointAdmit) {
+  constructor(
+    options: StreamableHttpEndpointOptions,
+    admit: EndpointAdmit,
+    stateless?: EndpointStateless,
+  ) {
     this.#options = options;
     this.#admit = admit;
+    this.#stateless = stateless;
     this.#logger = options.logger ?? consoleLogger();
     this.#gate = requestGate(options);
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -219,6 +238,9 @@ export class StreamableHttpEndpoint {
         code: JSONRPC_ERROR.PARSE_ERROR,
         message: "Parse error: the body is not JSON; send one JSON-RPC message",
       });
+    }
+    if (this.#stateless && !(await isLegacyRequest(request, body))) {
+      return await this.#stateless(request, body, principal);
     }
     if (isInitialize(body)) return await this.#initialize(request, body, principal);
     const entry = this.#entry(request);

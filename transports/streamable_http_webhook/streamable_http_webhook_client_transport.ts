@@ -1,20 +1,30 @@
 /**
- * The client side of Streamable HTTP with webhooks: the SDK's Streamable HTTP client transport,
- * plus a webhook receiver for the results of the server's webhook tools.
+ * The client side of Streamable HTTP with webhooks: the SDK's Streamable HTTP client transport
+ * (SDK v2's, which speaks both the 2025-11-25 sessions and stateless 2026-07-28), plus a webhook
+ * receiver for the results of the server's webhook tools.
  *
  * @module
  */
 
-import { noRedirectFetch } from "../http/no_redirect.ts";
 import {
-  type JSONRPCMessage,
-  type MessageExtraInfo,
   StreamableHTTPClientTransport,
   type StreamableHTTPClientTransportOptions,
-  type Transport,
-  type TransportSendOptions,
+} from "@modelcontextprotocol/client";
+import { noRedirectFetch } from "../http/no_redirect.ts";
+import type {
+  JSONRPCMessage,
+  MessageExtraInfo,
+  Transport,
+  TransportSendOptions,
 } from "../../sdk.ts";
-import { errorResponse, JSONRPC_ERROR, methodOf } from "../../session/envelope.ts";
+import {
+  errorResponse,
+  JSONRPC_ERROR,
+  methodOf,
+  modernRevisionOf,
+  requestIdOf,
+} from "../../session/envelope.ts";
+import { HEADER } from "../../session/envelope_codec.ts";
 import type { InboxDelivery } from "../../session/inbox.ts";
 import { consoleLogger, describeError, type Logger } from "../../session/logger.ts";
 import type { ReplyRoute, ReplyRouter } from "../../session/reply_router.ts";
@@ -82,8 +92,13 @@ export class StreamableHttpWebhookClientTransport implements Transport {
     this.#webhookUrl = receiving.webhookUrl;
     this.#logger = options.logger ?? consoleLogger();
     const userFetch = options.http?.fetch as ((request: Request) => Promise<Response>) | undefined;
+    const clientId = crypto.randomUUID();
+    const headers = new Headers(options.http?.requestInit?.headers);
+    // Deliveries for a stateless request have no session to be routed by: the server echoes this.
+    headers.set(HEADER.CLIENT_ID, clientId);
     this.#inner = new StreamableHTTPClientTransport(new URL(options.serverUrl), {
       ...options.http,
+      requestInit: { ...options.http?.requestInit, headers },
       // A redirect would carry initialize, with its webhook secret, to another origin.
       fetch: noRedirectFetch(userFetch),
     });
@@ -93,7 +108,7 @@ export class StreamableHttpWebhookClientTransport implements Transport {
     this.handleWebhook = this.#receiver.fetch;
     const sessionId = () => this.#inner.sessionId;
     this.#route = {
-      clientId: crypto.randomUUID(),
+      clientId,
       get sessionId() {
         return sessionId();
       },
@@ -135,9 +150,22 @@ export class StreamableHttpWebhookClientTransport implements Transport {
     }
   }
 
-  /** Sends over HTTP; `initialize` carries the webhook URL (and the session's secret). */
+  /**
+   * Whether cancelling a request aborts its HTTP exchange (stateless 2026-07-28 requests), as the
+   * SDK's transport says.
+   */
+  get hasPerRequestStream(): boolean {
+    return this.#inner.hasPerRequestStream;
+  }
+
+  /**
+   * Sends over HTTP; `initialize` and every stateless request carry the webhook URL (and the
+   * session's secret).
+   */
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if (methodOf(message) === "initialize") {
+    const stateless = requestIdOf(message) !== undefined &&
+      modernRevisionOf(message) !== undefined;
+    if (stateless || methodOf(message) === "initialize") {
       message = withMeta(message, {
         [WEBHOOK_RETURN_ADDRESS.meta]: this.#webhookUrl!,
         ...(this.#secret ? { [WEBHOOK_RETURN_ADDRESS.secret]: this.#secret } : {}),
@@ -149,6 +177,11 @@ export class StreamableHttpWebhookClientTransport implements Transport {
   /** Passes on the negotiated protocol version, sent as `MCP-Protocol-Version`. */
   setProtocolVersion(version: string): void {
     this.#inner.setProtocolVersion(version);
+  }
+
+  /** The protocol version the SDK client settled on, once it has. */
+  get protocolVersion(): string | undefined {
+    return this.#inner.protocolVersion;
   }
 
   /** Ends the session on the server (DELETE), stops receiving and closes. Idempotent. */

@@ -12,7 +12,8 @@ import { HEADER } from "../../session/envelope_codec.ts";
 import { checkJsonRpc, JSONRPC_ERROR, requestIdOf } from "../../session/envelope.ts";
 import { consoleLogger, type Logger } from "../../session/logger.ts";
 import { readReturnAddress, takeReturnSecret } from "../../session/return_address.ts";
-import type { ConnectableServer } from "../../session/session_host.ts";
+import type { ConnectableServer, ServerFactoryContext } from "../../session/session_host.ts";
+import { StatelessWebhookCalls } from "./stateless_webhook_calls.ts";
 import { jsonRpcErrorResponse } from "../http/http_message.ts";
 import {
   type EndpointAdmission,
@@ -29,8 +30,12 @@ import { unusableSessionSecret, WEBHOOK_RETURN_ADDRESS } from "../webhook/webhoo
 /** Options for {@linkcode StreamableHttpWebhookServer}. */
 export interface StreamableHttpWebhookServerOptions
   extends WebhookOutboxOptions, StreamableHttpEndpointOptions {
-  /** Makes the MCP server for a new session (an `McpServer` or a low-level `Server`). */
-  createServer: () => ConnectableServer | Promise<ConnectableServer>;
+  /**
+   * Makes the MCP server for a new 2025-11-25 session and, when it is an SDK v2 server, for each
+   * stateless 2026-07-28 request (an `McpServer` or a low-level `Server`); `context.era` says
+   * which.
+   */
+  createServer: (context: ServerFactoryContext) => ConnectableServer | Promise<ConnectableServer>;
   /**
    * Tools whose results go to the session's webhook (besides tools whose definition sets
    * `_meta["asyncmcp/delivery"]` to `"webhook"`).
@@ -73,6 +78,7 @@ export class StreamableHttpWebhookServer {
   readonly #addressPolicy: AddressPolicy;
   readonly #webhookTools: ReadonlySet<string>;
   readonly #endpoint: StreamableHttpEndpoint;
+  readonly #stateless: StatelessWebhookCalls;
   readonly #logger: Logger;
 
   /**
@@ -87,9 +93,18 @@ export class StreamableHttpWebhookServer {
     this.#outbox = new WebhookOutbox({ vet: vetOf(this.#addressPolicy), ...options, logger });
     this.#webhookTools = new Set(options.webhookTools ?? []);
     this.#logger = logger;
+    this.#stateless = new StatelessWebhookCalls({
+      createServer: options.createServer,
+      webhookTools: this.#webhookTools,
+      checkWebhook: (url, secret) => this.#checkWebhook(url, secret),
+      outbox: this.#outbox,
+      maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
+      logger,
+    });
     this.#endpoint = new StreamableHttpEndpoint(
       { ...options, logger },
       (initialize) => this.#admit(initialize),
+      (request, body) => this.#stateless.fetch(request, body),
     );
   }
 
@@ -107,6 +122,7 @@ export class StreamableHttpWebhookServer {
   /** Ends every session and waits up to `closeTimeoutMs` for deliveries under way. Idempotent. */
   async close(): Promise<void> {
     await this.#endpoint.close();
+    await this.#stateless.close();
     const timer = setTimeout(() => this.#outbox.abort(), this.#options.closeTimeoutMs ?? 10_000);
     try {
       await this.#outbox.close();
@@ -143,7 +159,7 @@ export class StreamableHttpWebhookServer {
               secret,
             }),
         });
-        const server = await this.#options.createServer();
+        const server = await this.#options.createServer({ era: "legacy" });
         await server.connect(router);
         return {
           close: () => server.close(),

@@ -1,0 +1,235 @@
+/**
+ * The proxy's Streamable HTTP front for stateless 2026-07-28 requests: each POST becomes one
+ * back-end request over its own short-lived client transport (its own client id on the shared
+ * reply channel, so everything the server sends for it comes back to it), answered on the POST's
+ * event stream or as JSON. Nothing about a client outlives its request.
+ *
+ * @module
+ */
+
+import { classifyInboundRequest } from "@modelcontextprotocol/server";
+import type { JSONRPCMessage, RequestId, Transport } from "../sdk.ts";
+import {
+  errorResponse,
+  isResponse,
+  JSONRPC_ERROR,
+  type JsonRpcErrorObject,
+  methodOf,
+  modernRevisionOf,
+  requestIdOf,
+} from "../session/envelope.ts";
+import { HEADER } from "../session/envelope_codec.ts";
+import { describeError, type Logger } from "../session/logger.ts";
+import { jsonRpcErrorResponse } from "../transports/http/http_message.ts";
+
+/** What {@linkcode StatelessForwarder} needs from its proxy. */
+export interface StatelessForwarderOptions {
+  /** Makes a back-end client transport; one is made per request and closed after it. */
+  backend: () => Transport | Promise<Transport>;
+  /** A request the back end has not answered after this long gets an error, in ms. */
+  requestTimeoutMs: number;
+  /** Where events are logged. */
+  logger: Logger;
+}
+
+/** The MCP error code of a request whose standard HTTP headers disagree with its body. */
+const HEADER_MISMATCH = -32020;
+
+/** Forwards stateless POSTs (see the module documentation). */
+export class StatelessForwarder {
+  readonly #options: StatelessForwarderOptions;
+
+  /** Creates the forwarder of one proxy. */
+  constructor(options: StatelessForwarderOptions) {
+    this.#options = options;
+  }
+
+  /** Answers one stateless POST whose body was already read and parsed. */
+  async fetch(request: Request, body: unknown): Promise<Response> {
+    const headers = request.headers;
+    const outcome = classifyInboundRequest({
+      httpMethod: "POST",
+      protocolVersionHeader: headers.get(HEADER.STANDARD_PROTOCOL_VERSION) ?? undefined,
+      mcpMethodHeader: headers.get("mcp-method") ?? undefined,
+      mcpNameHeader: headers.get("mcp-name") ?? undefined,
+      body,
+    });
+    const id = idOf(body);
+    if (outcome.kind === "reject") {
+      return jsonRpcErrorResponse(outcome.httpStatus, {
+        code: outcome.code,
+        message: outcome.message,
+        data: outcome.data,
+      }, id);
+    }
+    if (outcome.kind !== "modern") {
+      return jsonRpcErrorResponse(400, {
+        code: JSONRPC_ERROR.INVALID_REQUEST,
+        message: "Invalid request: expected a 2026-07-28 request",
+      }, id);
+    }
+    const message = outcome.message as JSONRPCMessage;
+    if (outcome.messageKind === "notification") {
+      // A stateless notification (a cancellation travels as the aborted request instead).
+      await this.#notify(message);
+      return new Response(null, { status: 202 });
+    }
+    const missing = missingHeader(headers, message);
+    if (missing) return jsonRpcErrorResponse(400, missing, id);
+    const stream = accepts(headers, "text/event-stream");
+    if (!stream && !accepts(headers, "application/json")) {
+      return jsonRpcErrorResponse(406, {
+        code: JSONRPC_ERROR.SERVER_BUSY,
+        message: "Not Acceptable: accept application/json or text/event-stream",
+      }, id);
+    }
+    return await this.#forward(message, request.signal, stream);
+  }
+
+  async #notify(message: JSONRPCMessage): Promise<void> {
+    const back = await this.#options.backend();
+    try {
+      await back.start();
+      await back.send(message);
+    } finally {
+      await back.close();
+    }
+  }
+
+  /**
+   * Sends `message` on a transport of its own and answers with what comes back: every message
+   * as an event while `stream`, else the answer alone as JSON.
+   */
+  async #forward(message: JSONRPCMessage, signal: AbortSignal, stream: boolean): Promise<Response> {
+    const id = requestIdOf(message)!;
+    let back: Transport;
+    try {
+      back = await this.#options.backend();
+      await back.start();
+    } catch (error) {
+      return jsonRpcErrorResponse(503, unreachable(error), id, { "Retry-After": "1" });
+    }
+    const { readable, writable } = new TransformStream<JSONRPCMessage, Uint8Array>({
+      transform: (sent, controller) => {
+        controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(sent)}\n\n`));
+      },
+    });
+    const writer = writable.getWriter();
+    const answered = Promise.withResolvers<JSONRPCMessage>();
+    let done = false;
+    const finish = async (answer?: JSONRPCMessage) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", cancel);
+      if (answer) {
+        if (stream) await writer.write(answer).catch(() => {});
+        answered.resolve(answer);
+      }
+      await writer.close().catch(() => {});
+      await back.close().catch(() => {});
+    };
+    const cancel = () => {
+      // The client went away: the server is told to stop, and nothing is answered.
+      back.send(cancellation(message, id)).catch(() => {}).finally(() => finish());
+    };
+    const timer = setTimeout(() => {
+      this.#options.logger.log("warn", "proxy.request_timeout", {
+        id,
+        timeoutMs: this.#options.requestTimeoutMs,
+      });
+      finish(errorResponse(id, {
+        code: JSONRPC_ERROR.SERVER_BUSY,
+        message: `Request timed out: the server behind the proxy did not answer in ` +
+          `${this.#options.requestTimeoutMs} ms; retry later`,
+      }));
+    }, this.#options.requestTimeoutMs);
+    back.onmessage = (sent) => {
+      if (isResponse(sent) && (sent as { id: RequestId }).id === id) {
+        void finish(sent);
+      } else if (stream && !done) {
+        writer.write(sent).catch(() => {});
+      }
+    };
+    back.onerror = (error) =>
+      this.#options.logger.log("debug", "proxy.back_error", { error: describeError(error) });
+    back.onclose = () => void finish();
+    signal.addEventListener("abort", cancel, { once: true });
+    const revision = modernRevisionOf(message);
+    if (revision) back.setProtocolVersion?.(revision);
+    try {
+      await back.send(message);
+    } catch (error) {
+      await finish(errorResponse(id, unreachable(error)));
+    }
+    if (stream) {
+      return new Response(readable, {
+        headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" },
+      });
+    }
+    const answer = await Promise.race([
+      answered.promise,
+      new Promise<undefined>((resolve) => {
+        // Ended without an answer (cancelled, or the back end closed).
+        readable.pipeTo(new WritableStream()).finally(() => resolve(undefined));
+      }),
+    ]);
+    if (!answer) return new Response(null, { status: 499 });
+    return Response.json(answer);
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** The cancellation of `message`, with the same envelope (stateless notifications carry it). */
+function cancellation(message: JSONRPCMessage, id: RequestId): JSONRPCMessage {
+  const meta = (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
+  return {
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId: id, reason: "the client went away", ...(meta ? { _meta: meta } : {}) },
+  } as JSONRPCMessage;
+}
+
+function unreachable(error: unknown): JsonRpcErrorObject {
+  return {
+    code: JSONRPC_ERROR.SERVER_BUSY,
+    message: `Cannot reach the server behind the proxy: ${describeError(error)}`,
+  };
+}
+
+/** Methods whose target travels in `Mcp-Name`, and where the body names it. */
+const NAMED = new Map([["tools/call", "name"], ["prompts/get", "name"], ["resources/read", "uri"]]);
+
+/**
+ * The refusal of a stateless request that lacks a standard header the 2026-07-28 HTTP binding
+ * requires (`MCP-Protocol-Version`, `Mcp-Method`, and `Mcp-Name` for a named target); a header
+ * that is present but disagrees with the body was refused by the classification already.
+ */
+function missingHeader(headers: Headers, message: JSONRPCMessage): JsonRpcErrorObject | undefined {
+  const method = methodOf(message)!;
+  const required: Array<[string, boolean]> = [
+    [HEADER.STANDARD_PROTOCOL_VERSION, true],
+    ["Mcp-Method", true],
+    ["Mcp-Name", NAMED.has(method)],
+  ];
+  for (const [name, needed] of required) {
+    if (needed && !headers.has(name)) {
+      return {
+        code: HEADER_MISMATCH,
+        message: `Header mismatch: the required ${name} header is absent; send it with the value ` +
+          "the body names",
+      };
+    }
+  }
+  return undefined;
+}
+
+function accepts(headers: Headers, type: string): boolean {
+  return (headers.get("accept") ?? "").includes(type);
+}
+
+function idOf(body: unknown): RequestId | null {
+  const id = (body as { id?: unknown } | null)?.id;
+  return typeof id === "string" || Number.isSafeInteger(id) ? id as RequestId : null;
+}
