@@ -27,7 +27,7 @@ import {
 } from "./envelope.ts";
 import type { InboxDelivery } from "./inbox.ts";
 import { describeError, type Logger } from "./logger.ts";
-import { requestKey, RequestLedger } from "./request_ledger.ts";
+import { busy, requestKey, RequestLedger } from "./request_ledger.ts";
 import type { Conversation, ReturnPath } from "./return_path.ts";
 import type { ReturnAddressKey } from "./return_address.ts";
 import { legacyOnlyError, servesBothEras } from "./server_eras.ts";
@@ -235,16 +235,8 @@ export class StatelessRequests {
   ): void {
     const { clientId, message } = envelope;
     const key = keyOf(clientId, id);
-    if (this.#ledger.answered(key)) {
-      delivery.ack();
-      return;
-    }
-    const pending = this.#ledger.get(key);
-    if (pending) {
-      if (this.#options.acksOnReceipt()) delivery.ack();
-      else pending.deliveries.push(delivery);
-      return;
-    }
+    const acksOnReceipt = this.#options.acksOnReceipt();
+    if (this.#ledger.settleDuplicate(key, delivery, acksOnReceipt)) return;
     const method = methodOf(message)!;
     const exchange: Exchange = {
       key,
@@ -268,23 +260,14 @@ export class StatelessRequests {
     const clientKey = clientId ?? returnAddress;
     const running = this.#perClient.get(clientKey) ?? 0;
     if (running >= this.#options.maxInFlightPerClient) {
-      this.#options.answers.sendError(exchange.record, id, {
-        code: JSONRPC_ERROR.SERVER_BUSY,
-        message: `Server busy: this client has ${this.#options.maxInFlightPerClient} requests ` +
-          "unanswered or undelivered; wait for their answers, then send it again",
-      }, delivery);
+      this.#options.answers.sendError(exchange.record, id, busy("client", running), delivery);
       return;
-    }
-    let deliveries = [delivery];
-    if (this.#options.acksOnReceipt()) {
-      delivery.ack();
-      deliveries = [];
     }
     // A subscription stays open until it is cancelled: it has no deadline.
     const deadline = method === "subscriptions/listen"
       ? Infinity
       : Date.now() + this.#options.requestTimeoutMs;
-    this.#ledger.begin(key, id, deliveries, deadline);
+    this.#ledger.admit(key, id, delivery, deadline, acksOnReceipt);
     this.#exchanges.set(key, exchange);
     this.#perClient.set(clientKey, running + 1);
     // The client has shown up: what could not reach it before goes out first.
