@@ -4,6 +4,7 @@
  * @module
  */
 
+import { classifyInboundRequest } from "@modelcontextprotocol/server";
 import { type JSONRPCMessage, JSONRPCMessageSchema, type RequestId } from "../sdk.ts";
 
 /** Routing facts that travel beside a message, as attributes or headers (README: Wire format). */
@@ -103,8 +104,9 @@ export const PROTOCOL_VERSION_META_KEY = "io.modelcontextprotocol/protocolVersio
 
 /**
  * The protocol revision a stateless (2026-07-28 era) request or notification names in
- * `params._meta`, or undefined for 2025-era messages (and for `initialize`, which opens a
- * 2025-era session whatever it carries).
+ * `params._meta`, or undefined for 2025-era messages. An `initialize` opens a 2025-era session
+ * unless it carries a complete, valid 2026-07-28 envelope: then, as in the SDK's own entries, it is
+ * a 2026-07-28 request like any other (answered "method not found").
  *
  * @example
  * ```ts
@@ -119,10 +121,16 @@ export const PROTOCOL_VERSION_META_KEY = "io.modelcontextprotocol/protocolVersio
  * ```
  */
 export function modernRevisionOf(message: JSONRPCMessage): string | undefined {
-  if (!("method" in message) || message.method === "initialize") return undefined;
+  if (!("method" in message)) return undefined;
+  if (message.method === "initialize" && !carriesModernEnvelope(message)) return undefined;
   const meta = (message.params as { _meta?: Record<string, unknown> } | undefined)?._meta;
   const revision = meta?.[PROTOCOL_VERSION_META_KEY];
   return revision === undefined ? undefined : String(revision);
+}
+
+/** Whether `message` carries a valid 2026-07-28 envelope, by the SDK's own era rules. */
+function carriesModernEnvelope(message: JSONRPCMessage): boolean {
+  return classifyInboundRequest({ httpMethod: "POST", body: message }).kind === "modern";
 }
 
 /**

@@ -273,6 +273,24 @@ Deno.test("Webhook: a 2026-07-28 request without a webhook URL is refused with 4
   });
 });
 
+Deno.test("SQS: an initialize carrying the 2026-07-28 envelope is answered -32601 like any method that revision lacks, and opens no session", async () => {
+  await withBroker(async (context) => {
+    const setup = await sqsEras.setup(context, {
+      createServer: (serverContext) => createV2TestServer(newV2Probe(), serverContext),
+    });
+    const client = await rawModernClient(await setup.transport());
+    context.cleanup(() => client.close());
+    // The SDK's era rule: a valid modern envelope makes any method modern, initialize too.
+    const answer = await client.request("initialize", {
+      protocolVersion: MODERN,
+      capabilities: {},
+      clientInfo: { name: "raw", version: "1.0.0" },
+    });
+    assert.equal(answer.error?.code, -32601, JSON.stringify(answer));
+    assert.equal(setup.server.status.sessions, 0);
+  });
+});
+
 Deno.test("SQS: a 2026-07-28 request naming a revision the server does not serve gets -32022 at its address", async () => {
   await withBroker(async (context) => {
     const requests = await context.queue("requests");
