@@ -14,13 +14,13 @@ import {
   isResponse,
   JSONRPC_ERROR,
   type JsonRpcErrorObject,
-  methodOf,
   modernRevisionOf,
   requestIdOf,
 } from "../session/envelope.ts";
 import { HEADER } from "../session/envelope_codec.ts";
 import { describeError, type Logger } from "../session/logger.ts";
 import { jsonRpcErrorResponse } from "../transports/http/http_message.ts";
+import { standardHeaderRefusal } from "./modern_http_binding.ts";
 
 /** What {@linkcode StatelessForwarder} needs from its proxy. */
 export interface StatelessForwarderOptions {
@@ -31,9 +31,6 @@ export interface StatelessForwarderOptions {
   /** Where events are logged. */
   logger: Logger;
 }
-
-/** The MCP error code of a request whose standard HTTP headers disagree with its body. */
-const HEADER_MISMATCH = -32020;
 
 /** Forwards stateless POSTs (see the module documentation). */
 export class StatelessForwarder {
@@ -77,8 +74,8 @@ export class StatelessForwarder {
       await this.#notify(message);
       return new Response(null, { status: 202 });
     }
-    const missing = missingHeader(headers, message);
-    if (missing) return jsonRpcErrorResponse(400, missing, id);
+    const mismatch = standardHeaderRefusal(headers, message);
+    if (mismatch) return jsonRpcErrorResponse(400, mismatch, id);
     const stream = accepts(headers, "text/event-stream");
     if (!stream && !accepts(headers, "application/json")) {
       return jsonRpcErrorResponse(406, {
@@ -245,33 +242,6 @@ function unreachable(error: unknown): JsonRpcErrorObject {
     code: JSONRPC_ERROR.SERVER_BUSY,
     message: `Cannot reach the server behind the proxy: ${describeError(error)}`,
   };
-}
-
-/** Methods whose target travels in `Mcp-Name`, and where the body names it. */
-const NAMED = new Map([["tools/call", "name"], ["prompts/get", "name"], ["resources/read", "uri"]]);
-
-/**
- * The refusal of a stateless request that lacks a standard header the 2026-07-28 HTTP binding
- * requires (`MCP-Protocol-Version`, `Mcp-Method`, and `Mcp-Name` for a named target); a header
- * that is present but disagrees with the body was refused by the classification already.
- */
-function missingHeader(headers: Headers, message: JSONRPCMessage): JsonRpcErrorObject | undefined {
-  const method = methodOf(message)!;
-  const required: Array<[string, boolean]> = [
-    [HEADER.STANDARD_PROTOCOL_VERSION, true],
-    ["Mcp-Method", true],
-    ["Mcp-Name", NAMED.has(method)],
-  ];
-  for (const [name, needed] of required) {
-    if (needed && !headers.has(name)) {
-      return {
-        code: HEADER_MISMATCH,
-        message: `Header mismatch: the required ${name} header is absent; send it with the value ` +
-          "the body names",
-      };
-    }
-  }
-  return undefined;
 }
 
 function accepts(headers: Headers, type: string): boolean {

@@ -220,3 +220,62 @@ Deno.test("Proxy: a 2026-07-28 request is refused as strictly as a session's (be
     assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
   });
 });
+
+/** A raw 2026-07-28 POST to the proxy's MCP endpoint, with the standard headers given. */
+function modernPost(
+  url: string,
+  body: { id: number; method: string; params?: Record<string, unknown> },
+  headers: Record<string, string>,
+): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+      "MCP-Protocol-Version": "2026-07-28",
+      "Mcp-Method": body.method,
+      ...headers,
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      ...body,
+      params: {
+        ...body.params,
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1" },
+          "io.modelcontextprotocol/clientCapabilities": {},
+        },
+      },
+    }),
+  });
+}
+
+Deno.test("Proxy: a 2026-07-28 request whose Mcp-Name names another target than its body is refused 400 with -32020, tasks methods too", async () => {
+  await withBroker(async (context) => {
+    const { backend } = await BACKENDS[0].setup(context, {
+      createServer: (serverContext) => createV2TestServer(newV2Probe(), serverContext),
+    });
+    const { mcpUrl } = await proxyTo(context, backend);
+    const echo = { name: "echo", arguments: { text: "x" } };
+    for (
+      const [body, name] of [
+        [{ id: 1, method: "tools/call", params: echo }, "other_tool"],
+        [{ id: 2, method: "tasks/get", params: { taskId: "task-1" } }, "task-2"],
+        [{ id: 3, method: "tools/call", params: echo }, "=?base64?not base64?="],
+      ] as const
+    ) {
+      const refused = await modernPost(mcpUrl.href, body, { "Mcp-Name": name });
+      assert.equal(refused.status, 400, name);
+      const answer = await refused.json();
+      assert.equal(answer.error.code, -32020, name);
+      assert.equal(answer.id, body.id);
+    }
+    // The same name Base64-encoded, with optional whitespace around it, is the same name.
+    const served = await modernPost(mcpUrl.href, { id: 4, method: "tools/call", params: echo }, {
+      "Mcp-Name": ` =?base64?${btoa("echo")}?=\t`,
+    });
+    assert.equal(served.status, 200);
+    assert.match(await served.text(), /"text":"x"/);
+  });
+});
