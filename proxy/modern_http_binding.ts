@@ -1,19 +1,22 @@
 /**
  * The rules of the 2026-07-28 Streamable HTTP binding that the proxy applies itself, because the
  * server behind it never sees the HTTP request: the standard request headers must agree with the
- * body (SEP-2243, and SEP-2663 for the tasks methods). The SDK's own entry (`createMcpHandler`)
- * checks this, but `@modelcontextprotocol/server` 2.4.0 does not export the check
- * (`validateStandardRequestHeaders`), so it is mirrored here.
+ * body (SEP-2243, and SEP-2663 for the tasks methods), and a protocol-level refusal from the
+ * server gets the HTTP status the binding gives it. The SDK's own entry (`createMcpHandler`) does
+ * both, but `@modelcontextprotocol/server` 2.4.0 exports neither piece
+ * (`validateStandardRequestHeaders`, `httpStatusForErrorCode`), so they are mirrored here.
  *
  * @module
  */
 
 import type { JSONRPCMessage } from "../sdk.ts";
-import { type JsonRpcErrorObject, methodOf } from "../session/envelope.ts";
+import { JSONRPC_ERROR, type JsonRpcErrorObject, methodOf } from "../session/envelope.ts";
 import { HEADER } from "../session/envelope_codec.ts";
 
 /** The MCP error code of a request whose standard HTTP headers disagree with its body. */
 export const HEADER_MISMATCH = -32020;
+/** MCP 2026-07-28: the request needs a client capability it did not declare. */
+const MISSING_CLIENT_CAPABILITY = -32021;
 
 /**
  * Which body field `Mcp-Name` mirrors, per method: SEP-2243's table plus SEP-2663's tasks
@@ -73,6 +76,31 @@ export function standardHeaderRefusal(
     );
   }
   return undefined;
+}
+
+/**
+ * The HTTP status of the server's error answer to a 2026-07-28 request, when the binding gives
+ * that error one (404 for -32601, 400 for -32020, -32021 and -32022); undefined for every other
+ * answer, which travels with 200.
+ *
+ * Over an asynchronous transport the proxy cannot tell a refusal of the protocol layer from an
+ * error a handler returned (the SDK maps only the former, except -32021). So only the codes the
+ * protocol layer gives, and handlers have no cause to, are mapped: -32602 (also a handler's
+ * "invalid arguments") stays on 200 as the SDK keeps it, and -32600/-32700 cannot come back for a
+ * body the proxy has already parsed and classified.
+ */
+export function refusalStatus(answer: JSONRPCMessage): number | undefined {
+  const code = (answer as { error?: { code?: unknown } }).error?.code;
+  switch (code) {
+    case JSONRPC_ERROR.METHOD_NOT_FOUND:
+      return 404;
+    case HEADER_MISMATCH:
+    case MISSING_CLIENT_CAPABILITY:
+    case JSONRPC_ERROR.UNSUPPORTED_PROTOCOL_VERSION:
+      return 400;
+    default:
+      return undefined;
+  }
 }
 
 function mismatch(detail: string): JsonRpcErrorObject {

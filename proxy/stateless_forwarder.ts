@@ -2,7 +2,8 @@
  * The proxy's Streamable HTTP front for stateless 2026-07-28 requests: each POST becomes one
  * back-end request over its own short-lived client transport (its own client id on the shared
  * reply channel, so everything the server sends for it comes back to it), answered on the POST's
- * event stream or as JSON. Nothing about a client outlives its request.
+ * event stream or as JSON; a refusal of the protocol layer comes back with the HTTP status the
+ * 2026-07-28 binding gives it. Nothing about a client outlives its request.
  *
  * @module
  */
@@ -20,7 +21,7 @@ import {
 import { HEADER } from "../session/envelope_codec.ts";
 import { describeError, type Logger } from "../session/logger.ts";
 import { jsonRpcErrorResponse } from "../transports/http/http_message.ts";
-import { standardHeaderRefusal } from "./modern_http_binding.ts";
+import { refusalStatus, standardHeaderRefusal } from "./modern_http_binding.ts";
 
 /** What {@linkcode StatelessForwarder} needs from its proxy. */
 export interface StatelessForwarderOptions {
@@ -147,6 +148,8 @@ export class StatelessForwarder {
     });
     const writer = writable.getWriter();
     const answered = Promise.withResolvers<JSONRPCMessage>();
+    // What comes first decides the response's status (undefined: it ended with nothing).
+    const first = Promise.withResolvers<JSONRPCMessage | undefined>();
     let done = false;
     let finished: Promise<void> | undefined;
     const finish = (answer?: JSONRPCMessage): Promise<void> =>
@@ -154,9 +157,10 @@ export class StatelessForwarder {
         done = true;
         clearTimeout(timer);
         signal.removeEventListener("abort", cancel);
+        first.resolve(answer);
         if (answer) {
-          if (stream) await writer.write(answer).catch(() => {});
           answered.resolve(answer);
+          if (stream) await writer.write(answer).catch(() => {});
         }
         await writer.close().catch(() => {});
         await backEnd.close().catch(() => {});
@@ -191,7 +195,8 @@ export class StatelessForwarder {
       }));
     }, this.#options.requestTimeoutMs);
     backEnd.onmessage = (sent) => {
-      if (isResponse(sent) && (sent as { id: RequestId }).id === id) {
+      first.resolve(sent);
+      if (isAnswerTo(sent, id)) {
         void finish(sent);
       } else if (stream && !done) {
         writer.write(sent).catch(() => {});
@@ -209,6 +214,15 @@ export class StatelessForwarder {
       await finish(errorResponse(id, unreachable(error)));
     }
     if (stream) {
+      // A refusal that comes back before anything else is answered as JSON with the status the
+      // binding gives it; otherwise the stream opens (at the latest after STATUS_WAIT_MS, so that
+      // a long silent call is not left without response headers).
+      const opening = await firstWithin(first.promise, STATUS_WAIT_MS);
+      const status = opening && isAnswerTo(opening, id) ? refusalStatus(opening) : undefined;
+      if (status !== undefined) {
+        readable.cancel().catch(() => {});
+        return Response.json(opening, { status });
+      }
       return new Response(readable, {
         headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" },
       });
@@ -221,11 +235,34 @@ export class StatelessForwarder {
       }),
     ]);
     if (!answer) return new Response(null, { status: 499 });
-    return Response.json(answer);
+    return Response.json(answer, { status: refusalStatus(answer) ?? 200 });
   }
 }
 
 const encoder = new TextEncoder();
+/**
+ * How long a streamed response waits for the server's first message before it opens: a refusal
+ * (an unknown method, an undeclared capability) comes back within a round trip and gets its HTTP
+ * status only while no response has started.
+ */
+const STATUS_WAIT_MS = 1000;
+
+/** `message`, or undefined once `ms` have passed without it. */
+async function firstWithin<T>(message: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      message,
+      new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isAnswerTo(message: JSONRPCMessage, id: RequestId): boolean {
+  return isResponse(message) && (message as { id: RequestId }).id === id;
+}
 
 /** The cancellation of `message`, with the same envelope (stateless notifications carry it). */
 function cancellation(message: JSONRPCMessage, id: RequestId, reason: string): JSONRPCMessage {

@@ -226,13 +226,14 @@ function modernPost(
   url: string,
   body: { id: number; method: string; params?: Record<string, unknown> },
   headers: Record<string, string>,
+  revision = "2026-07-28",
 ): Promise<Response> {
   return fetch(url, {
     method: "POST",
     headers: {
       "Content-Type": "application/json",
       Accept: "application/json, text/event-stream",
-      "MCP-Protocol-Version": "2026-07-28",
+      "MCP-Protocol-Version": revision,
       "Mcp-Method": body.method,
       ...headers,
     },
@@ -242,7 +243,7 @@ function modernPost(
       params: {
         ...body.params,
         _meta: {
-          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/protocolVersion": revision,
           "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1" },
           "io.modelcontextprotocol/clientCapabilities": {},
         },
@@ -277,5 +278,46 @@ Deno.test("Proxy: a 2026-07-28 request whose Mcp-Name names another target than 
     });
     assert.equal(served.status, 200);
     assert.match(await served.text(), /"text":"x"/);
+  });
+});
+
+Deno.test("Proxy over SQS: the server's refusals of 2026-07-28 requests get the binding's HTTP status (404 for -32601, 400 for -32021 and -32022), as JSON", async () => {
+  await withBroker(async (context) => {
+    const { backend } = await BACKENDS[0].setup(context, {
+      createServer: (serverContext) => createV2TestServer(newV2Probe(), serverContext),
+    });
+    const { mcpUrl } = await proxyTo(context, backend);
+    const cases = [
+      [404, -32601, { id: 1, method: "ping" }, {}, "2026-07-28"],
+      // The tool asks the user, and this client declared no elicitation capability.
+      [
+        400,
+        -32021,
+        {
+          id: 2,
+          method: "tools/call",
+          params: { name: "confirm", arguments: { action: "ship" } },
+        },
+        { "Mcp-Name": "confirm" },
+        "2026-07-28",
+      ],
+      [400, -32022, { id: 3, method: "tools/list" }, {}, "2099-01-01"],
+    ] as const;
+    for (const [status, code, body, headers, revision] of cases) {
+      const refused = await modernPost(mcpUrl.href, body, headers, revision);
+      assert.equal(refused.status, status, body.method);
+      assert.match(refused.headers.get("content-type") ?? "", /application\/json/);
+      const answer = await refused.json();
+      assert.equal(answer.error.code, code, JSON.stringify(answer));
+      assert.equal(answer.id, body.id);
+    }
+    // An error a tool returns is its result: still on 200.
+    const failed = await modernPost(mcpUrl.href, {
+      id: 4,
+      method: "tools/call",
+      params: { name: "fail", arguments: {} },
+    }, { "Mcp-Name": "fail" });
+    assert.equal(failed.status, 200);
+    await failed.body?.cancel();
   });
 });
