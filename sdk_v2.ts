@@ -21,12 +21,15 @@
  */
 
 export {
+  InMemoryServerEventBus,
   inputRequired,
   McpServer,
   type McpServerFactory,
   PROTOCOL_VERSION_META_KEY,
   Server,
   type ServerContext,
+  type ServerEvent,
+  type ServerEventBus,
 } from "@modelcontextprotocol/server";
 export type {
   CallToolResult,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ServerEvent, ServerEventBus } from "@modelcontextprotocol/server";
 import type { AddressPolicy } from "./address_policy.ts";
 import { DeliveryAnswers } from "./delivery_answers.ts";
 
@@ -69,6 +70,14 @@ export interface SessionOptions {
    * most 128 characters. @default 32 hex digits
    */
   newSessionId?: () => string;
+  /**
+   * Where the application announces that a list or a resource changed (the SDK v2's
+   * `ServerEventBus`, which its `createMcpHandler` takes too). Each event goes to every open
+   * 2026-07-28 `subscriptions/listen` of this process, whichever client's server holds it (as
+   * {@linkcode SessionHost.notifyChanged} sends it): a tool of one client's server can announce a
+   * change to all. Across processes, implement the interface over your own pub/sub.
+   */
+  bus?: ServerEventBus;
   /** Where events are logged. @default {consoleLogger()} (level `warn`) */
   logger?: Logger;
   /** Called with every out-of-band failure (broker errors, unroutable messages are only logged). */
@@ -165,6 +174,8 @@ export class SessionHost {
   #started = false;
   #closed = false;
   #sweeper?: ReturnType<typeof setInterval>;
+  /** Stops listening to the `bus`. */
+  #unsubscribe?: () => void;
 
   /** Validates the options; nothing starts until {@linkcode SessionHost.start}. */
   constructor(options: SessionHostOptions) {
@@ -276,6 +287,9 @@ export class SessionHost {
       );
     }
     this.#started = true;
+    this.#unsubscribe = this.#options.bus?.subscribe((event) =>
+      this.notifyChanged(listChangeOf(event))
+    );
     await this.#options.inbox.start((deliveries) => {
       for (const delivery of deliveries) this.#accept(delivery);
     });
@@ -301,6 +315,7 @@ export class SessionHost {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sweeper);
+    this.#unsubscribe?.();
     const { inbox, outbox } = this.#options;
     await inbox.stop();
     await this.#settlePending();
@@ -418,4 +433,18 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
     );
   }
   return value;
+}
+
+/** The change a bus event announces. */
+function listChangeOf(event: ServerEvent): ListChange {
+  switch (event.kind) {
+    case "tools_list_changed":
+      return "tools";
+    case "prompts_list_changed":
+      return "prompts";
+    case "resources_list_changed":
+      return "resources";
+    case "resource_updated":
+      return { resource: event.uri };
+  }
 }

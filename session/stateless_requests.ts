@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
+import { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
 import type { JSONRPCMessage, RequestId } from "../sdk.ts";
 import type { AddressPolicy, AddressVerdict } from "./address_policy.ts";
 import { ClientConnection } from "./client_connection.ts";
@@ -221,7 +221,7 @@ export class StatelessRequests {
         ? server.sendPromptListChanged()
         : change === "resources"
         ? server.sendResourceListChanged()
-        : server.server.sendResourceUpdated({ uri: change.resource });
+        : lowLevel(server).sendResourceUpdated({ uri: change.resource });
       Promise.resolve(sent).catch((error) =>
         this.#options.logger.log("warn", "listen.notify_failed", { error: describeError(error) })
       );
@@ -491,4 +491,9 @@ function metaOf(message: JSONRPCMessage): Record<string, unknown> | undefined {
 
 function cancellation(requestId: RequestId, reason: string): JSONRPCMessage {
   return { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason } };
+}
+
+/** The low-level `Server` of what the factory built (an `McpServer` wraps one). */
+function lowLevel(server: McpServerV2): McpServerV2["server"] {
+  return server instanceof McpServerV2 ? server.server : server as unknown as McpServerV2["server"];
 }

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { McpServer } from "../sdk_v2.ts";
+import { InMemoryServerEventBus, McpServer } from "../sdk_v2.ts";
 import { MemorySessionStore } from "../session/session_store.ts";
 import { SqsClientTransport } from "../transports/sqs/mod.ts";
 import { ERA_HARNESSES, sqsEras, webhookEras } from "./_eras_harness.ts";
 import { eventually, recordingLogger, startSqsServer, textOf, withBroker } from "./_fixture.ts";
 import { messagesOn, pythonAttributes, receiveOne, sendRaw } from "./_raw_sqs.ts";
 import { createV2TestClient, createV2TestServer, newV2Probe } from "./_v2_fixture.ts";
+import { createConformanceServerV2, newConformanceStateV2 } from "./_mcp_conformance_server_v2.ts";
 import { envelope, rawModernClient } from "./_raw_modern_client.ts";
 import { spawnWorker } from "./_worker.ts";
 import { startWebhookServer, withCleanup } from "./_webhook_fixture.ts";
@@ -202,6 +203,42 @@ Deno.test("SQS: subscriptions/listen gets list changes at its return address unt
     assert.equal(changes, 1, "a change reached a cancelled subscription");
   });
 });
+
+for (const harness of [sqsEras, webhookEras]) {
+  Deno.test(`${harness.name}: a change published on the server's bus reaches every client's open subscriptions/listen, though each client has a server of its own`, async () => {
+    await withBroker(async (context) => {
+      const bus = new InMemoryServerEventBus();
+      const state = newConformanceStateV2();
+      context.cleanup(() => state.tasks.close());
+      // A low-level Server, as the fixture is: its resource updates are its own to send.
+      const setup = await harness.setup(context, {
+        bus,
+        createServer: (serverContext) => createConformanceServerV2({ ...serverContext, state }),
+      });
+      const heard = await Promise.all(["a", "b"].map(async () => {
+        const client = createV2TestClient();
+        const seen: string[] = [];
+        client.setNotificationHandler("notifications/tools/list_changed", () => {
+          seen.push("tools");
+        });
+        client.setNotificationHandler("notifications/resources/updated", (notification) => {
+          seen.push(notification.params.uri);
+        });
+        await client.connect(await setup.transport());
+        context.cleanup(() => client.close());
+        await client.listen({
+          toolsListChanged: true,
+          resourceSubscriptions: ["test://static-text"],
+        });
+        return seen;
+      }));
+      bus.publish({ kind: "tools_list_changed" });
+      bus.publish({ kind: "resource_updated", uri: "test://static-text" });
+      await eventually(() => heard.every((seen) => seen.length === 2));
+      assert.deepEqual(heard, [["tools", "test://static-text"], ["tools", "test://static-text"]]);
+    });
+  });
+}
 
 Deno.test("SQS: the reserved trace-context keys reach the tool unchanged, the return address does not", async () => {
   await withBroker(async (context) => {
