@@ -1,15 +1,28 @@
 import assert from "node:assert/strict";
+import { InMemoryServerEventBus, type ServerEventBus } from "../sdk_v2.ts";
 import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook/streamable_http_webhook_client_transport.ts";
 import { StreamableHttpWebhookServer } from "../transports/streamable_http_webhook/streamable_http_webhook_server.ts";
 import { DELIVERY_META_KEY } from "../transports/streamable_http_webhook/webhook_tool_marks.ts";
 import { WebhookReceiver } from "../transports/webhook/webhook_receiver.ts";
-import { createTestClient, createTestServer, recordingLogger, textOf } from "./_fixture.ts";
+import {
+  createTestClient,
+  createTestServer,
+  eventually,
+  recordingLogger,
+  textOf,
+} from "./_fixture.ts";
 import { createV2TestClient, createV2TestServer, newV2Probe } from "./_v2_fixture.ts";
 import { allowLoopback, type Cleanup, serveOnLoopback, withCleanup } from "./_webhook_fixture.ts";
 
 /** A hybrid server on loopback whose `count_runs` answers by webhook. */
-async function hybrid(cleanup: Cleanup, sdk: "v1" | "v2", probe = newV2Probe()) {
+async function hybrid(
+  cleanup: Cleanup,
+  sdk: "v1" | "v2",
+  probe = newV2Probe(),
+  bus?: ServerEventBus,
+) {
   const server = new StreamableHttpWebhookServer({
+    bus,
     createServer: (context) =>
       sdk === "v2" ? createV2TestServer(probe, context) : createTestServer({ probe }),
     webhookTools: ["count_runs"],
@@ -112,5 +125,21 @@ Deno.test("StreamableHTTP+Webhook: a v2 client falls back to a 2025 session with
     assert.equal(client.getNegotiatedProtocolVersion(), "2025-11-25");
     assert.equal(server.sessionCount, 1);
     assert.equal(textOf(await client.callTool({ name: "count_runs", arguments: {} })), "1");
+  });
+});
+
+Deno.test("StreamableHTTP+Webhook: a change published on the server's bus reaches an open 2026-07-28 subscriptions/listen, though every request has a server of its own", async () => {
+  await withCleanup(async (cleanup) => {
+    const bus = new InMemoryServerEventBus();
+    const { url } = await hybrid(cleanup, "v2", newV2Probe(), bus);
+    const client = createV2TestClient();
+    let changes = 0;
+    client.setNotificationHandler("notifications/tools/list_changed", () => void changes++);
+    await client.connect(transport(url));
+    cleanup(() => client.close());
+    const subscription = await client.listen({ toolsListChanged: true });
+    cleanup(() => subscription.close());
+    bus.publish({ kind: "tools_list_changed" });
+    await eventually(() => changes === 1);
   });
 });

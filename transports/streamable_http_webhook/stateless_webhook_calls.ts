@@ -6,7 +6,11 @@
  * @module
  */
 
-import { createMcpHandler, type McpHttpHandler } from "@modelcontextprotocol/server";
+import {
+  createMcpHandler,
+  type McpHttpHandler,
+  type ServerEventBus,
+} from "@modelcontextprotocol/server";
 import type { JSONRPCMessage } from "../../sdk.ts";
 import { JSONRPC_ERROR, methodOf, requestIdOf } from "../../session/envelope.ts";
 import { HEADER } from "../../session/envelope_codec.ts";
@@ -28,6 +32,8 @@ export interface StatelessWebhookCallsOptions {
   checkWebhook: (url: string, secret: string | undefined) => Promise<string | undefined>;
   /** Delivers to webhooks. */
   outbox: WebhookOutbox;
+  /** Where list and resource changes are announced to `subscriptions/listen` streams. */
+  bus?: ServerEventBus;
   /** Largest request body, in bytes. */
   maxBodyBytes: number;
   /** Where events are logged. */
@@ -52,6 +58,7 @@ export class StatelessWebhookCalls {
       () => options.createServer({ era: "modern" }) as never,
       {
         legacy: "reject",
+        bus: options.bus,
         // A stream from the start, so that a webhook call's exchange can end at once.
         responseMode: "sse",
         maxRequestBodySize: options.maxBodyBytes,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ServerEventBus } from "@modelcontextprotocol/server";
 import type { JSONRPCMessage, MessageExtraInfo } from "../../sdk.ts";
 import type { AddressPolicy } from "../../session/address_policy.ts";
 import { HEADER } from "../../session/envelope_codec.ts";
@@ -46,6 +47,13 @@ export interface StreamableHttpWebhookServerOptions
    * @default {webhookUrlPolicy()} (http and https only; no loopback, private, link-local or metadata address)
    */
   addressPolicy?: AddressPolicy;
+  /**
+   * Where the application announces that a list or a resource changed (the SDK v2's
+   * `ServerEventBus`): each event goes to every open 2026-07-28 `subscriptions/listen` stream of
+   * this server, as `createMcpHandler`'s `bus` option does. Without it no change can be announced to
+   * them, since every 2026-07-28 request gets a server of its own.
+   */
+  bus?: ServerEventBus;
   /** How long `close()` waits for deliveries still being retried, in ms. @default {10_000} */
   closeTimeoutMs?: number;
   /** Where events are logged. @default {consoleLogger()} */
@@ -98,6 +106,7 @@ export class StreamableHttpWebhookServer {
       webhookTools: this.#webhookTools,
       checkWebhook: (url, secret) => this.#checkWebhook(url, secret),
       outbox: this.#outbox,
+      bus: options.bus,
       maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
       logger,
     });
