@@ -211,7 +211,8 @@ export class StatelessForwarder {
     try {
       await backEnd.send(message);
     } catch (error) {
-      await finish(errorResponse(id, unreachable(error)));
+      // Not awaited: on a stream, the answer is written once the client reads the response.
+      void finish(errorResponse(id, unreachable(error)));
     }
     if (stream) {
       // A refusal that comes back before anything else is answered as JSON with the status the

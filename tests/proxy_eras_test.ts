@@ -6,6 +6,7 @@ import type { SessionOptions } from "../session/session_host.ts";
 import type { Transport } from "../sdk.ts";
 import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook/streamable_http_webhook_client_transport.ts";
 import { StreamableHttpWebhookServer } from "../transports/streamable_http_webhook/streamable_http_webhook_server.ts";
+import { WebhookClientTransport } from "../transports/webhook/webhook_client_transport.ts";
 import { ERA_HARNESSES } from "./_eras_harness.ts";
 import {
   type BrokerContext,
@@ -230,6 +231,8 @@ function modernPost(
 ): Promise<Response> {
   return fetch(url, {
     method: "POST",
+    // A request left hanging fails the test instead of stalling it.
+    signal: AbortSignal.timeout(10_000),
     headers: {
       "Content-Type": "application/json",
       Accept: "application/json, text/event-stream",
@@ -319,5 +322,25 @@ Deno.test("Proxy over SQS: the server's refusals of 2026-07-28 requests get the 
     }, { "Mcp-Name": "fail" });
     assert.equal(failed.status, 200);
     await failed.body?.cancel();
+  });
+});
+
+Deno.test("Proxy: a 2026-07-28 request its back end cannot send is answered with an error on its stream, not left hanging", async () => {
+  await withBroker(async (context) => {
+    // A webhook server that has stopped: its port refuses connections.
+    const gone = await serveOnLoopback(context.cleanup, () => new Response(null));
+    await gone.shutdown();
+    const receiver = await sharedReceiver(context.cleanup);
+    const { mcpUrl } = await proxyTo(context, () =>
+      new WebhookClientTransport({
+        serverUrl: `${gone.url}/mcp/request`,
+        receiver,
+        logger: recordingLogger(),
+      }));
+    const answered = await modernPost(mcpUrl.href, { id: 9, method: "tools/list" }, {});
+    assert.equal(answered.status, 200);
+    const text = await answered.text();
+    assert.match(text, /"id":9/);
+    assert.match(text, /Cannot reach the server behind the proxy/);
   });
 });
