@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InMemoryServerEventBus, type ServerEventBus } from "../sdk_v2.ts";
+import { InMemoryServerEventBus, type JSONRPCMessage, type ServerEventBus } from "../sdk_v2.ts";
 import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook/streamable_http_webhook_client_transport.ts";
 import { StreamableHttpWebhookServer } from "../transports/streamable_http_webhook/streamable_http_webhook_server.ts";
 import { DELIVERY_META_KEY } from "../transports/streamable_http_webhook/webhook_tool_marks.ts";
@@ -11,6 +11,7 @@ import {
   recordingLogger,
   textOf,
 } from "./_fixture.ts";
+import { envelope } from "./_raw_modern_client.ts";
 import { createV2TestClient, createV2TestServer, newV2Probe } from "./_v2_fixture.ts";
 import { allowLoopback, type Cleanup, serveOnLoopback, withCleanup } from "./_webhook_fixture.ts";
 
@@ -141,5 +142,29 @@ Deno.test("StreamableHTTP+Webhook: a change published on the server's bus reache
     cleanup(() => subscription.close());
     bus.publish({ kind: "tools_list_changed" });
     await eventually(() => changes === 1);
+  });
+});
+
+Deno.test("StreamableHTTP+Webhook: a 2026-07-28 request for a method the server lacks gets the server's 404 answer (-32601) as its answer, not a transport error", async () => {
+  await withCleanup(async (cleanup) => {
+    const { url } = await hybrid(cleanup, "v2");
+    const client = transport(url);
+    const answered = Promise.withResolvers<JSONRPCMessage>();
+    const errors: Error[] = [];
+    client.onmessage = (message) => answered.resolve(message);
+    client.onerror = (error) => void errors.push(error);
+    await client.start();
+    cleanup(() => client.close());
+    client.setProtocolVersion("2026-07-28");
+    await client.send({
+      jsonrpc: "2.0",
+      id: 11,
+      method: "tasks/list",
+      params: { _meta: envelope() },
+    } as JSONRPCMessage);
+    const answer = await answered.promise as { id: number; error: { code: number } };
+    assert.equal(answer.id, 11);
+    assert.equal(answer.error.code, -32601);
+    assert.deepEqual(errors, []);
   });
 });

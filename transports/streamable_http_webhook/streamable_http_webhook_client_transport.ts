@@ -7,6 +7,8 @@
  */
 
 import {
+  isJSONRPCErrorResponse,
+  SdkHttpError,
   StreamableHTTPClientTransport,
   type StreamableHTTPClientTransportOptions,
 } from "@modelcontextprotocol/client";
@@ -14,6 +16,7 @@ import { noRedirectFetch } from "../http/no_redirect.ts";
 import type {
   JSONRPCMessage,
   MessageExtraInfo,
+  RequestId,
   Transport,
   TransportSendOptions,
 } from "../../sdk.ts";
@@ -103,7 +106,10 @@ export class StreamableHttpWebhookClientTransport implements Transport {
       fetch: noRedirectFetch(userFetch),
     });
     this.#inner.onclose = () => this.onclose?.();
-    this.#inner.onerror = (error) => this.onerror?.(error);
+    this.#inner.onerror = (error) => {
+      // A refusal that answers its request reaches the caller as that answer, not as a failure.
+      if (refusalAnswer(error) === undefined) this.onerror?.(error);
+    };
     this.#inner.onmessage = (message: JSONRPCMessage) => this.#fromStream(message);
     this.handleWebhook = this.#receiver.fetch;
     const sessionId = () => this.#inner.sessionId;
@@ -171,7 +177,16 @@ export class StreamableHttpWebhookClientTransport implements Transport {
         ...(this.#secret ? { [WEBHOOK_RETURN_ADDRESS.secret]: this.#secret } : {}),
       });
     }
-    await this.#inner.send(message, options);
+    try {
+      await this.#inner.send(message, options);
+    } catch (error) {
+      // The SDK's transport hands a 2026-07-28 refusal on as the answer for HTTP 400 only; the
+      // binding answers an unknown method with 404, whose body answers the request all the same.
+      const answer = refusalAnswer(error);
+      const id = requestIdOf(message);
+      if (!stateless || answer === undefined || answer.id !== id) throw error;
+      this.onmessage?.(answer);
+    }
   }
 
   /** Passes on the negotiated protocol version, sent as `MCP-Protocol-Version`. */
@@ -232,5 +247,25 @@ export class StreamableHttpWebhookClientTransport implements Transport {
       return;
     }
     this.onmessage?.(incoming.envelope.message);
+  }
+}
+
+/**
+ * The JSON-RPC error response an HTTP refusal of the SDK's transport carries as its body (the
+ * server answering a request with a 4xx status), or undefined when it carries none.
+ */
+function refusalAnswer(error: unknown): (JSONRPCMessage & { id: RequestId }) | undefined {
+  if (!(error instanceof SdkHttpError) || error.status < 400 || error.status >= 500) {
+    return undefined;
+  }
+  const text = (error.data as { text?: unknown } | undefined)?.text;
+  if (typeof text !== "string") return undefined;
+  try {
+    const parsed = JSON.parse(text);
+    return isJSONRPCErrorResponse(parsed) && parsed.id !== undefined
+      ? parsed as JSONRPCMessage & { id: RequestId }
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
