@@ -168,3 +168,30 @@ Deno.test("StreamableHTTP+Webhook: a 2026-07-28 request for a method the server 
     assert.deepEqual(errors, []);
   });
 });
+
+Deno.test("StreamableHTTP+Webhook: a 2026-07-28 call needing a capability the client did not declare is refused 400 with -32021, as the SDK's entry refuses it", async () => {
+  await withCleanup(async (cleanup) => {
+    const { url } = await hybrid(cleanup, "v2");
+    // `confirm` asks the user, and this client declared no elicitation capability.
+    const refused = await fetch(url, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": "confirm",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 12,
+        method: "tools/call",
+        params: { name: "confirm", arguments: { action: "ship" }, _meta: envelope() },
+      }),
+    });
+    assert.equal(refused.status, 400);
+    const answer = await refused.json();
+    assert.equal(answer.id, 12);
+    assert.equal(answer.error.code, -32021);
+  });
+});

@@ -46,7 +46,17 @@ const MARKS_TTL_MS = 60_000;
 /** Serves stateless POSTs of the hybrid server (see the module documentation). */
 export class StatelessWebhookCalls {
   readonly #options: StatelessWebhookCallsOptions;
+  /**
+   * Serves what is answered on the HTTP response, as the SDK's entry does by default: a response
+   * whose first message is the answer is JSON, with the binding's HTTP status for a refusal
+   * (-32021 from the input_required gate comes after dispatch, and so on a stream if one opened).
+   */
   readonly #handler: McpHttpHandler;
+  /**
+   * Serves what is answered at the webhook and what is read here: a stream from the start, so
+   * that a webhook call's exchange can end at once.
+   */
+  readonly #streaming: McpHttpHandler;
   #marks?: { tools: Promise<ReadonlySet<string>>; until: number };
   /** Whether `createServer` builds SDK v2 servers, once a first one told. */
   #modern?: Promise<boolean>;
@@ -54,18 +64,21 @@ export class StatelessWebhookCalls {
   /** Creates the stateless side of a hybrid server. */
   constructor(options: StatelessWebhookCallsOptions) {
     this.#options = options;
-    this.#handler = createMcpHandler(
-      () => options.createServer({ era: "modern" }) as never,
-      {
-        legacy: "reject",
-        bus: options.bus,
-        // A stream from the start, so that a webhook call's exchange can end at once.
-        responseMode: "sse",
-        maxRequestBodySize: options.maxBodyBytes,
-        onerror: (error) =>
-          options.logger.log("debug", "stateless.refused", { error: describeError(error) }),
-      },
-    );
+    const handler = (responseMode: "auto" | "sse") =>
+      createMcpHandler(
+        () => options.createServer({ era: "modern" }) as never,
+        {
+          legacy: "reject",
+          // Both hold listen streams on the same bus (in practice only `#handler` serves them).
+          bus: options.bus,
+          responseMode,
+          maxRequestBodySize: options.maxBodyBytes,
+          onerror: (error) =>
+            options.logger.log("debug", "stateless.refused", { error: describeError(error) }),
+        },
+      );
+    this.#handler = handler("auto");
+    this.#streaming = handler("sse");
   }
 
   /** Answers one stateless POST whose body was already read and parsed. */
@@ -103,7 +116,7 @@ export class StatelessWebhookCalls {
     // Served apart from the client's own exchange, which ends at once: its abort must not
     // cancel the call whose answer the webhook waits for.
     const detached = new Request(request.url, { method: "POST", headers: request.headers });
-    const served = await this.#handler.fetch(detached, { parsedBody: message });
+    const served = await this.#streaming.fetch(detached, { parsedBody: message });
     if (!served.ok || !served.body) return served;
     void this.#deliver(served.body, webhookUrl, {
       clientId: request.headers.get(HEADER.CLIENT_ID) ?? undefined,
@@ -149,7 +162,7 @@ export class StatelessWebhookCalls {
 
   /** Ends the requests still being served. */
   async close(): Promise<void> {
-    await this.#handler.close();
+    await Promise.all([this.#handler.close(), this.#streaming.close()]);
   }
 
   /** Sends every message of a served exchange's event stream to the webhook, in order. */
@@ -204,7 +217,7 @@ export class StatelessWebhookCalls {
       headers.set("Mcp-Method", "tools/list");
       headers.delete("Mcp-Name");
       headers.set("Accept", "application/json, text/event-stream");
-      const listing = await this.#handler.fetch(
+      const listing = await this.#streaming.fetch(
         new Request(request.url, { method: "POST", headers }),
         {
           parsedBody: {
