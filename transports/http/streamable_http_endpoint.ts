@@ -18,6 +18,7 @@ import { isLegacyRequest } from "@modelcontextprotocol/server";
 import { HEADER } from "../../session/envelope_codec.ts";
 import { JSONRPC_ERROR, requestIdOf } from "../../session/envelope.ts";
 import { consoleLogger, describeError, type Logger } from "../../session/logger.ts";
+import { unrefTimer } from "../../session/runtime.ts";
 import {
   type Authorize,
   FORBIDDEN_SESSION,
@@ -364,7 +365,7 @@ export class StreamableHttpEndpoint {
       }
     }, everyMs);
     // Housekeeping alone must not keep a process alive.
-    Deno.unrefTimer(sweeper);
+    unrefTimer(sweeper);
     this.#sweeper = sweeper;
   }
 }
