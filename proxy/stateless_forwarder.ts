@@ -21,6 +21,7 @@ import {
 import { HEADER } from "../session/envelope_codec.ts";
 import { describeError, type Logger } from "../session/logger.ts";
 import { jsonRpcErrorResponse } from "../transports/http/http_message.ts";
+import { promiseWithResolvers } from "../session/runtime.ts";
 
 /** What {@linkcode StatelessForwarder} needs from its proxy. */
 export interface StatelessForwarderOptions {
@@ -115,7 +116,7 @@ export class StatelessForwarder {
       },
     });
     const writer = writable.getWriter();
-    const answered = Promise.withResolvers<JSONRPCMessage>();
+    const answered = promiseWithResolvers<JSONRPCMessage>();
     let done = false;
     const finish = async (answer?: JSONRPCMessage) => {
       if (done) return;

@@ -1,7 +1,7 @@
 /**
  * What differs between the runtimes asyncmcp runs on (Deno, Node 20+, Bun, edge runtimes), in one
- * place: timers that must not keep a process alive, environment variables, and serving a fetch
- * handler on a port of its own. The rest of the library uses web-standard APIs and `node:`
+ * place: timers that must not keep a process alive, environment variables, serving a fetch
+ * handler on a port of its own, and `Promise.withResolvers` (which Node 20 lacks). The rest of the library uses web-standard APIs and `node:`
  * modules that all of them provide. Not exported: an implementation detail of the library.
  *
  * @module
@@ -18,6 +18,26 @@ export interface ServedFetch {
   port: number;
   /** Stops accepting connections and resolves once the requests being answered are done. */
   close(): Promise<void>;
+}
+
+/**
+ * A promise and the functions that settle it: `Promise.withResolvers()`, which Node 20 lacks.
+ *
+ * @example
+ * ```ts ignore
+ * const { promise, resolve } = promiseWithResolvers<string>();
+ * resolve("done");
+ * console.log(await promise);
+ * ```
+ */
+export function promiseWithResolvers<T>(): PromiseWithResolvers<T> {
+  let resolve!: (value: T | PromiseLike<T>) => void;
+  let reject!: (reason?: unknown) => void;
+  const promise = new Promise<T>((resolvePromise, rejectPromise) => {
+    resolve = resolvePromise;
+    reject = rejectPromise;
+  });
+  return { promise, resolve, reject };
 }
 
 /** The part of the `Deno` namespace used here; absent on other runtimes. */
@@ -87,7 +107,7 @@ async function serveOnDeno(
   handler: FetchHandler,
   { hostname, port }: { hostname: string; port: number },
 ): Promise<ServedFetch> {
-  const { promise, resolve } = Promise.withResolvers<Deno.NetAddr>();
+  const { promise, resolve } = promiseWithResolvers<Deno.NetAddr>();
   const server = runtime.serve({ hostname, port, onListen: resolve }, handler);
   const address = await promise;
   return { hostname: address.hostname, port: address.port, close: () => server.shutdown() };
@@ -155,7 +175,9 @@ async function serveOnNode(
         }
       }
       outgoing.end();
-    } catch {
+    } catch (error) {
+      // As Deno.serve and Bun.serve do with a handler that throws.
+      console.error("Cannot answer request:", error);
       if (!outgoing.headersSent) outgoing.writeHead(500);
       outgoing.end();
     }

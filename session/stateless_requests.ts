@@ -32,6 +32,7 @@ import type { Conversation, ReturnPath } from "./return_path.ts";
 import type { ReturnAddressKey } from "./return_address.ts";
 import { legacyOnlyError, servesBothEras } from "./server_eras.ts";
 import type { ConnectableServer } from "./session_registry.ts";
+import { promiseWithResolvers } from "./runtime.ts";
 
 /** What {@linkcode StatelessRequests} needs from its host. */
 export interface StatelessRequestsOptions {
@@ -402,7 +403,7 @@ class ExchangeChannel implements TransportV2 {
   onerror?: (error: Error) => void;
   onmessage?: TransportV2["onmessage"];
   readonly #out: (message: JSONRPCMessage) => Promise<void>;
-  readonly #started = Promise.withResolvers<void>();
+  readonly #started = promiseWithResolvers<void>();
   #closed = false;
 
   constructor(out: (message: JSONRPCMessage) => Promise<void>) {

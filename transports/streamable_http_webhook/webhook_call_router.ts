@@ -15,6 +15,7 @@ import type {
 } from "../../sdk.ts";
 import { isResponse, methodOf, requestIdOf } from "../../session/envelope.ts";
 import { describeError, type Logger } from "../../session/logger.ts";
+import { promiseWithResolvers } from "../../session/runtime.ts";
 
 /**
  * The `_meta` key that marks a tool whose results are delivered by webhook: set it to `"webhook"`
@@ -259,7 +260,7 @@ export class WebhookCallRouter implements Transport {
 
   #ask(method: string, params: Record<string, unknown>): Promise<JSONRPCMessage> {
     const id = `${INTERNAL_ID_PREFIX}${this.#nextInternalId++}`;
-    const { promise, resolve, reject } = Promise.withResolvers<JSONRPCMessage>();
+    const { promise, resolve, reject } = promiseWithResolvers<JSONRPCMessage>();
     // A server that never answers must not hold up the session's tool calls.
     const timer = setTimeout(() => settle(new Error(`No answer to ${method} in 10 s`)), 10_000);
     const settle = (answer: JSONRPCMessage | Error) => {
