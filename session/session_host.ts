@@ -113,7 +113,7 @@ const DEFAULT_CLOSE_GRACE_MS = 500;
  *
  * @example
  * ```ts
- * import { newHexSessionId } from "@asyncmcp/asyncmcp/session";
+ * import { newHexSessionId } from "./session_host.ts";
  *
  * console.log(/^[0-9a-f]{32}$/.test(newHexSessionId())); // true
  * ```

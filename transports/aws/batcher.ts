@@ -39,7 +39,7 @@ interface Pending<T> {
  *
  * @example Batch deletes
  * ```ts
- * import { Batcher } from "@asyncmcp/asyncmcp/sqs";
+ * import { Batcher } from "./batcher.ts";
  *
  * const batcher = new Batcher<string>({
  *   maxItems: 10,

@@ -377,7 +377,7 @@ export class StreamableHttpEndpoint {
  *
  * @example
  * ```ts
- * import { refuseHeaders } from "@asyncmcp/asyncmcp/streamable-http-webhook";
+ * import { refuseHeaders } from "./streamable_http_endpoint.ts";
  *
  * const refused = refuseHeaders(new Request("http://127.0.0.1/mcp", { method: "POST" }), 1);
  * console.log(refused?.status); // 406

@@ -72,7 +72,7 @@ const INTERNAL_ID_PREFIX = "asyncmcp-tools-";
  * @example Route one session's webhook calls
  * ```ts
  * import { McpServer, WebStandardStreamableHTTPServerTransport } from "@asyncmcp/asyncmcp/sdk";
- * import { WebhookCallRouter } from "@asyncmcp/asyncmcp/streamable-http-webhook";
+ * import { WebhookCallRouter } from "./webhook_call_router.ts";
  * import { WebhookOutbox } from "@asyncmcp/asyncmcp/webhook";
  * import { consoleLogger } from "@asyncmcp/asyncmcp/session";
  *
