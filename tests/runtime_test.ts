@@ -3,8 +3,7 @@ import type { DeliveryHandler, Inbox } from "../session/inbox.ts";
 import type { Outbox } from "../session/outbox.ts";
 import { environmentVariable, serveFetch } from "../session/runtime.ts";
 import { SessionHost } from "../session/session_host.ts";
-import { SqsServer } from "../transports/sqs/mod.ts";
-import { createTestServer, recordingLogger, withBroker } from "./_fixture.ts";
+import { createTestServer, recordingLogger } from "./_fixture.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -127,20 +126,4 @@ Deno.test("SessionHost.start() that fails closes its inbox, so nothing it starte
   assert.equal(inbox.closed, true);
   assert.equal(host.status.running, false);
   await assert.rejects(host.start(), /already closed: create a new one/);
-});
-
-Deno.test("SqsServer.start() on a queue that does not exist rejects and leaves nothing running", async () => {
-  await withBroker(async (context) => {
-    const queue = await context.queue("exists");
-    const server = new SqsServer({
-      sqs: context.sqs,
-      requestQueueUrl: queue.url.replace(/exists-[^/]+$/, "missing"),
-      waitTimeSeconds: 1,
-      createServer: () => createTestServer(),
-      logger: recordingLogger(),
-    });
-    await assert.rejects(server.start(), /GetQueueAttributes failed/);
-    assert.equal(server.status.running, false);
-    await server.close();
-  });
 });
