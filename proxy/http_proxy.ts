@@ -65,6 +65,7 @@ const ALLOWED_HEADERS = "Content-Type, Accept, Authorization, Mcp-Session-Id, " 
 export class StreamableHttpProxy {
   readonly #options: StreamableHttpProxyOptions;
   readonly #endpoint: StreamableHttpEndpoint;
+  readonly #stateless: StatelessForwarder;
   readonly #logger: Logger;
   readonly #path: string;
 
@@ -87,7 +88,7 @@ export class StreamableHttpProxy {
       ? options.authorize
       : bearerTokenAuth(options.bearerToken, { realm: "asyncmcp-proxy" });
     // Stateless 2026-07-28 requests each get a back-end request of their own, no session.
-    const stateless = new StatelessForwarder({
+    const stateless = this.#stateless = new StatelessForwarder({
       backend: options.backend,
       requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
       logger: this.#logger,
@@ -132,9 +133,9 @@ export class StreamableHttpProxy {
     return this.#withCors(request, await this.#endpoint.fetch(request));
   };
 
-  /** Ends every session, front and back. */
+  /** Ends every session, front and back, and every stateless request in flight. */
   async close(): Promise<void> {
-    await this.#endpoint.close();
+    await Promise.all([this.#endpoint.close(), this.#stateless.close()]);
   }
 
   #withCors(request: Request, response: Response): Response {

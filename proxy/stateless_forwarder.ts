@@ -39,6 +39,9 @@ const HEADER_MISMATCH = -32020;
 /** Forwards stateless POSTs (see the module documentation). */
 export class StatelessForwarder {
   readonly #options: StatelessForwarderOptions;
+  /** How to end each request in flight: closing waits for every back end to close. */
+  readonly #inFlight = new Set<() => Promise<void>>();
+  #closed = false;
 
   /** Creates the forwarder of one proxy. */
   constructor(options: StatelessForwarderOptions) {
@@ -87,13 +90,31 @@ export class StatelessForwarder {
     return await this.#forward(message, request.signal, stream);
   }
 
+  /**
+   * Ends every request in flight (each gets an error answer, its back-end transport closes) and
+   * refuses new ones; resolves once every back-end transport is closed.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#inFlight].map((end) => end()));
+  }
+
   async #notify(message: JSONRPCMessage): Promise<void> {
     const back = await this.#options.backend();
+    const sent = (async () => {
+      try {
+        await back.start();
+        await back.send(message);
+      } finally {
+        await back.close();
+      }
+    })();
+    const end = () => sent.catch(() => {});
+    this.#inFlight.add(end);
     try {
-      await back.start();
-      await back.send(message);
+      await sent;
     } finally {
-      await back.close();
+      this.#inFlight.delete(end);
     }
   }
 
@@ -103,13 +124,26 @@ export class StatelessForwarder {
    */
   async #forward(message: JSONRPCMessage, signal: AbortSignal, stream: boolean): Promise<Response> {
     const id = requestIdOf(message)!;
-    let back: Transport;
+    if (this.#closed) {
+      return jsonRpcErrorResponse(
+        503,
+        {
+          code: JSONRPC_ERROR.SERVER_BUSY,
+          message: "Cannot forward request as the proxy is closing: retry on another instance",
+        },
+        id,
+        { "Retry-After": "1" },
+      );
+    }
+    let back: Transport | undefined;
     try {
       back = await this.#options.backend();
       await back.start();
     } catch (error) {
+      await back?.close().catch(() => {});
       return jsonRpcErrorResponse(503, unreachable(error), id, { "Retry-After": "1" });
     }
+    const backEnd = back;
     const { readable, writable } = new TransformStream<JSONRPCMessage, Uint8Array>({
       transform: (sent, controller) => {
         controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(sent)}\n\n`));
@@ -118,22 +152,37 @@ export class StatelessForwarder {
     const writer = writable.getWriter();
     const answered = promiseWithResolvers<JSONRPCMessage>();
     let done = false;
-    const finish = async (answer?: JSONRPCMessage) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener("abort", cancel);
-      if (answer) {
-        if (stream) await writer.write(answer).catch(() => {});
-        answered.resolve(answer);
-      }
-      await writer.close().catch(() => {});
-      await back.close().catch(() => {});
-    };
-    const cancel = () => {
-      // The client went away: the server is told to stop, and nothing is answered.
-      back.send(cancellation(message, id)).catch(() => {}).finally(() => finish());
-    };
+    let finished: Promise<void> | undefined;
+    const finish = (answer?: JSONRPCMessage): Promise<void> =>
+      finished ??= (async () => {
+        done = true;
+        clearTimeout(timer);
+        signal.removeEventListener("abort", cancel);
+        if (answer) {
+          if (stream) await writer.write(answer).catch(() => {});
+          answered.resolve(answer);
+        }
+        await writer.close().catch(() => {});
+        await backEnd.close().catch(() => {});
+        this.#inFlight.delete(end);
+      })();
+    let cancelling: Promise<void> | undefined;
+    /** Tells the server to stop, then ends the request with `answer` (if any). */
+    const stop = (reason: string, answer?: JSONRPCMessage) =>
+      cancelling ??= backEnd.send(cancellation(message, id, reason)).catch(() => {}).finally(() =>
+        finish(answer)
+      );
+    // The client went away: nothing is answered.
+    const cancel = () => void stop("the client went away");
+    const end = () =>
+      stop(
+        "the proxy is closing",
+        errorResponse(id, {
+          code: JSONRPC_ERROR.SERVER_BUSY,
+          message: "Request ended as the proxy is closing: send it again",
+        }),
+      );
+    this.#inFlight.add(end);
     const timer = setTimeout(() => {
       this.#options.logger.log("warn", "proxy.request_timeout", {
         id,
@@ -145,21 +194,21 @@ export class StatelessForwarder {
           `${this.#options.requestTimeoutMs} ms; retry later`,
       }));
     }, this.#options.requestTimeoutMs);
-    back.onmessage = (sent) => {
+    backEnd.onmessage = (sent) => {
       if (isResponse(sent) && (sent as { id: RequestId }).id === id) {
         void finish(sent);
       } else if (stream && !done) {
         writer.write(sent).catch(() => {});
       }
     };
-    back.onerror = (error) =>
+    backEnd.onerror = (error) =>
       this.#options.logger.log("debug", "proxy.back_error", { error: describeError(error) });
-    back.onclose = () => void finish();
+    backEnd.onclose = () => void finish();
     signal.addEventListener("abort", cancel, { once: true });
     const revision = modernRevisionOf(message);
-    if (revision) back.setProtocolVersion?.(revision);
+    if (revision) backEnd.setProtocolVersion?.(revision);
     try {
-      await back.send(message);
+      await backEnd.send(message);
     } catch (error) {
       await finish(errorResponse(id, unreachable(error)));
     }
@@ -183,12 +232,12 @@ export class StatelessForwarder {
 const encoder = new TextEncoder();
 
 /** The cancellation of `message`, with the same envelope (stateless notifications carry it). */
-function cancellation(message: JSONRPCMessage, id: RequestId): JSONRPCMessage {
+function cancellation(message: JSONRPCMessage, id: RequestId, reason: string): JSONRPCMessage {
   const meta = (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
   return {
     jsonrpc: "2.0",
     method: "notifications/cancelled",
-    params: { requestId: id, reason: "the client went away", ...(meta ? { _meta: meta } : {}) },
+    params: { requestId: id, reason, ...(meta ? { _meta: meta } : {}) },
   } as JSONRPCMessage;
 }
 

@@ -19,7 +19,7 @@ import {
 } from "./envelope.ts";
 import type { InboxDelivery } from "./inbox.ts";
 import { describeError, type Logger } from "./logger.ts";
-import { requestKey } from "./request_ledger.ts";
+import { busy, requestKey } from "./request_ledger.ts";
 import type { ReturnPath } from "./return_path.ts";
 import { readReturnAddress, type ReturnAddressKey, takeReturnSecret } from "./return_address.ts";
 import type { HostedSession, SessionRegistry } from "./session_registry.ts";
@@ -187,35 +187,18 @@ export class LegacySessions {
       return;
     }
     const key = requestKey(id);
-    if (requests.answered(key)) {
-      this.#log("debug", "request.duplicate_answered", delivery, envelope);
-      delivery.ack();
-      return;
-    }
-    const pending = requests.get(key);
-    if (pending) {
-      this.#log("debug", "request.duplicate_in_flight", delivery, envelope);
-      if (this.#options.acksOnReceipt()) delivery.ack(record.id);
-      else pending.deliveries.push(delivery);
+    const acksOnReceipt = this.#options.acksOnReceipt();
+    const duplicate = requests.settleDuplicate(key, delivery, acksOnReceipt, record.id);
+    if (duplicate) {
+      this.#log("debug", `request.duplicate_${duplicate}`, delivery, envelope);
       return;
     }
     if (requests.size >= this.#options.maxInFlightPerSession) {
-      this.#answers.sendError(session.record, id, {
-        code: JSONRPC_ERROR.SERVER_BUSY,
-        message: `Server busy: this session has ${this.#options.maxInFlightPerSession} requests ` +
-          "unanswered or undelivered; wait for their answers, then send it again",
-      }, delivery);
+      this.#answers.sendError(session.record, id, busy("session", requests.size), delivery);
       return;
     }
-    let deliveries = [delivery];
-    if (this.#options.acksOnReceipt()) {
-      // A FIFO queue withholds the session's next messages (cancellations, answers to the
-      // server's own requests) until this one is deleted, and an HTTP sender waits for its
-      // acknowledgement: settle now or the session stalls.
-      delivery.ack(record.id);
-      deliveries = [];
-    }
-    requests.begin(key, id, deliveries, Date.now() + this.#options.requestTimeoutMs);
+    const deadline = Date.now() + this.#options.requestTimeoutMs;
+    requests.admit(key, id, delivery, deadline, acksOnReceipt, record.id);
     if (!session.transport.receive(message)) requests.release(key);
   }
 

@@ -6,6 +6,7 @@
  */
 
 import type { RequestId } from "../sdk.ts";
+import { JSONRPC_ERROR, type JsonRpcErrorObject } from "./envelope.ts";
 import type { InboxDelivery } from "./inbox.ts";
 
 /** A request handed to an MCP server and not answered yet. */
@@ -65,6 +66,45 @@ export class RequestLedger {
   begin(key: string, id: RequestId, deliveries: InboxDelivery[], deadline: number): void {
     this.#inFlight.set(key, { id, deliveries, deadline });
     this.#onCountChange(1);
+  }
+
+  /**
+   * Settles `delivery` if it carries a request this ledger knows (answered, or in flight: then it
+   * joins the deliveries settled with the answer, or, when the source settles on receipt, is
+   * acknowledged at once); returns whether it did. `sessionId` goes with an acknowledgement.
+   */
+  settleDuplicate(
+    key: string,
+    delivery: InboxDelivery,
+    acksOnReceipt: boolean,
+    sessionId?: string,
+  ): "answered" | "in_flight" | undefined {
+    if (this.#answered.has(key)) {
+      delivery.ack(sessionId);
+      return "answered";
+    }
+    const pending = this.#inFlight.get(key);
+    if (!pending) return undefined;
+    if (acksOnReceipt) delivery.ack(sessionId);
+    else pending.deliveries.push(delivery);
+    return "in_flight";
+  }
+
+  /**
+   * Records a new request as in flight until `deadline`. When the source settles on receipt
+   * (a FIFO queue withholds a group's next messages until this one is deleted, an HTTP sender
+   * waits for its acknowledgement) the delivery is acknowledged now, with `sessionId`.
+   */
+  admit(
+    key: string,
+    id: RequestId,
+    delivery: InboxDelivery,
+    deadline: number,
+    acksOnReceipt: boolean,
+    sessionId?: string,
+  ): void {
+    if (acksOnReceipt) delivery.ack(sessionId);
+    this.begin(key, id, acksOnReceipt ? [] : [delivery], deadline);
   }
 
   /** Removes and returns the in-flight request with this key, if any. */
@@ -135,4 +175,21 @@ export function releaseDelaySeconds(receiveCount: number): number {
  */
 export function requestKey(id: RequestId): string {
   return typeof id === "number" ? `n:${id}` : `s:${id}`;
+}
+
+/**
+ * The error that refuses a request beyond the in-flight limit of a session (or, for stateless
+ * requests, of a client): `count` requests are unanswered or undelivered.
+ *
+ * @example
+ * ```ts ignore
+ * busy("session", 256).code; // -32000
+ * ```
+ */
+export function busy(owner: "session" | "client", count: number): JsonRpcErrorObject {
+  return {
+    code: JSONRPC_ERROR.SERVER_BUSY,
+    message: `Server busy: this ${owner} has ${count} requests unanswered or undelivered; ` +
+      "wait for their answers, then send it again",
+  };
 }

@@ -29,8 +29,8 @@ export type { ListChange } from "./stateless_requests.ts";
 export interface SessionOptions {
   /**
    * Builds a fresh MCP server for each session (and for each session rebuilt from the store),
-   * and, when it returns an SDK v2 server, for each stateless 2026-07-28 request; `context.era`
-   * says which.
+   * and, when it returns an SDK v2 server, for each client of stateless 2026-07-28 requests
+   * (kept for the client's later requests, see `statelessIdleMs`); `context.era` says which.
    */
   createServer: (context: ServerFactoryContext) => ConnectableServer | Promise<ConnectableServer>;
   /**
@@ -41,6 +41,11 @@ export interface SessionOptions {
   store?: SessionStore;
   /** A session with no message for this long is ended. @default {1_800_000} (30 minutes) */
   idleTimeoutMs?: number;
+  /**
+   * How long the server built for a client's stateless 2026-07-28 requests outlives its last
+   * one: its next request within this time skips building a server. @default {60_000}
+   */
+  statelessIdleMs?: number;
   /**
    * A request the MCP server has not answered after this long is answered with error -32603 and
    * cancelled, so that nothing is held forever (a long job belongs in a task, which answers at
@@ -103,6 +108,7 @@ export interface ServerFactoryContext {
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+const DEFAULT_STATELESS_IDLE_MS = 60_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30 * 60 * 1000;
 const DEFAULT_MAX_SESSIONS = 1000;
 const DEFAULT_MAX_IN_FLIGHT_PER_SESSION = 256;
@@ -145,6 +151,7 @@ export class SessionHost {
   readonly #options: SessionHostOptions;
   readonly #logger: Logger;
   readonly #idleTimeoutMs: number;
+  readonly #statelessIdleMs: number;
   readonly #requestTimeoutMs: number;
   readonly #closeGraceMs: number;
   readonly #sessions: SessionRegistry;
@@ -165,6 +172,11 @@ export class SessionHost {
     this.#options = options;
     const logger = this.#logger = options.logger ?? consoleLogger();
     this.#idleTimeoutMs = positive("idleTimeoutMs", options.idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS);
+    this.#statelessIdleMs = positive(
+      "statelessIdleMs",
+      options.statelessIdleMs,
+      DEFAULT_STATELESS_IDLE_MS,
+    );
     this.#requestTimeoutMs = positive(
       "requestTimeoutMs",
       options.requestTimeoutMs,
@@ -215,6 +227,7 @@ export class SessionHost {
       addressPolicy: options.addressPolicy,
       maxInFlightPerClient: maxInFlightPerSession,
       requestTimeoutMs: this.#requestTimeoutMs,
+      idleMs: this.#statelessIdleMs,
       acksOnReceipt: () => options.inbox.acksOnReceipt,
       countRequests: (delta) => this.#count(delta),
       track,
@@ -270,7 +283,10 @@ export class SessionHost {
       });
       if (this.#closed) return;
       const sweepEveryMs = Math.min(
-        Math.max(Math.min(this.#idleTimeoutMs, this.#requestTimeoutMs) / 4, 10),
+        Math.max(
+          Math.min(this.#idleTimeoutMs, this.#requestTimeoutMs, this.#statelessIdleMs) / 4,
+          10,
+        ),
         60_000,
       );
       this.#sweeper = setInterval(() => this.#sweep(), sweepEveryMs);

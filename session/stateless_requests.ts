@@ -1,19 +1,18 @@
 /**
  * MCP 2026-07-28 over an asynchronous channel: every request carries its protocol version,
- * client facts and its own return address in `params._meta`, is served by a fresh SDK v2 server
- * from the factory, and is answered at that address. No session, no store: any worker can serve
- * any request.
+ * client facts and its own return address in `params._meta`, is served by an SDK v2 server from
+ * the factory, and is answered at that address. No session, no store: any worker can serve any
+ * request. A client's requests share one server for as long as they keep coming (a
+ * {@linkcode ClientConnection}), as a stdio connection does: a server per request costs four
+ * times the CPU.
  *
  * @module
  */
 
-import type {
-  McpServer as McpServerV2,
-  Transport as TransportV2,
-} from "@modelcontextprotocol/server";
-import { serveStdio, type StdioServerHandle } from "@modelcontextprotocol/server/stdio";
+import type { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
 import type { JSONRPCMessage, RequestId } from "../sdk.ts";
 import type { AddressPolicy, AddressVerdict } from "./address_policy.ts";
+import { ClientConnection } from "./client_connection.ts";
 import type { DeliveryAnswers } from "./delivery_answers.ts";
 import {
   type Envelope,
@@ -27,7 +26,7 @@ import {
 } from "./envelope.ts";
 import type { InboxDelivery } from "./inbox.ts";
 import { describeError, type Logger } from "./logger.ts";
-import { requestKey, RequestLedger } from "./request_ledger.ts";
+import { busy, requestKey, RequestLedger } from "./request_ledger.ts";
 import type { Conversation, ReturnPath } from "./return_path.ts";
 import type { ReturnAddressKey } from "./return_address.ts";
 import { legacyOnlyError, servesBothEras } from "./server_eras.ts";
@@ -50,6 +49,8 @@ export interface StatelessRequestsOptions {
   maxInFlightPerClient: number;
   /** How long a request may run before it is answered with an error, in ms. */
   requestTimeoutMs: number;
+  /** How long a client's connection outlives its last request, in ms. */
+  idleMs: number;
   /**
    * Whether the inbox settles requests on receipt (FIFO queues, HTTP); asked each time, as an
    * SQS inbox learns it only when it starts.
@@ -66,22 +67,39 @@ export interface StatelessRequestsOptions {
 /** Which lists changed, for {@linkcode StatelessRequests.notifyChanged}. */
 export type ListChange = "tools" | "prompts" | "resources" | { resource: string };
 
-/** One request being served: a conversation with its own server and channel. */
+/** One request being served: a conversation on its client's connection. */
 interface Exchange extends Conversation {
   readonly key: string;
   readonly id: RequestId;
   readonly clientId?: string;
   readonly method: string;
-  readonly channel: ExchangeChannel;
-  server?: ConnectableServer;
-  handle?: StdioServerHandle;
+  readonly pin: Pin;
   finished: boolean;
 }
+
+/** A client's connection, open or opening, and the requests it is serving. */
+interface Pin {
+  readonly key: string;
+  /** Resolves once the server is built and connected; rejects when it cannot be. */
+  readonly ready: Promise<ClientConnection>;
+  connection?: ClientConnection;
+  /** The client's requests in flight on the connection, by request key. */
+  readonly exchanges: Map<string, Exchange>;
+  lastUsed: number;
+  /** Whether it closes with its last request: a client without an id cannot be told apart. */
+  readonly once: boolean;
+  closing?: Promise<void>;
+}
+
+/** The factory built an SDK v1 server, which speaks 2025-11-25 only. */
+class LegacyOnlyServer extends Error {}
 
 /** How long an address policy's verdict is trusted, in ms. */
 const VERDICT_TTL_MS = 60_000;
 /** Answered request keys remembered, across clients, to drop a redelivery. */
 const RECENT_ANSWERS = 4096;
+/** Connections kept past their last request; the least recently used idle ones close first. */
+const MAX_CONNECTIONS = 1000;
 
 /** Serves 2026-07-28 requests (see the module documentation). */
 export class StatelessRequests {
@@ -90,6 +108,9 @@ export class StatelessRequests {
   readonly #exchanges = new Map<string, Exchange>();
   readonly #perClient = new Map<string, number>();
   readonly #verdicts = new Map<string, { verdict: Promise<AddressVerdict>; until: number }>();
+  /** Connections by client, least recently used first. */
+  readonly #pins = new Map<string, Pin>();
+  #unnamed = 0;
   /** False once `createServer` returned a server that only speaks 2025-11-25 (SDK v1). */
   #modern = true;
 
@@ -174,7 +195,12 @@ export class StatelessRequests {
         message: `Request timed out: the server did not answer within ` +
           `${this.#options.requestTimeoutMs} ms; run long jobs as tasks`,
       });
-      void exchange.channel.deliver(cancellation(exchange.id, "timed out"));
+      void exchange.pin.connection?.deliver(cancellation(exchange.id, "timed out"));
+    }
+    for (const pin of this.#pins.values()) {
+      if (pin.exchanges.size === 0 && now - pin.lastUsed >= this.#options.idleMs) {
+        void this.#closePin(pin);
+      }
     }
   }
 
@@ -183,10 +209,13 @@ export class StatelessRequests {
    * changed; the subscribers get the notification at their return addresses.
    */
   notifyChanged(change: ListChange): void {
-    for (const exchange of this.#exchanges.values()) {
-      if (exchange.method !== "subscriptions/listen") continue;
-      const server = exchange.server as McpServerV2 | undefined;
-      if (!server) continue;
+    for (const pin of this.#pins.values()) {
+      const server = pin.connection?.server;
+      if (
+        !server || ![...pin.exchanges.values()].some((e) => e.method === "subscriptions/listen")
+      ) {
+        continue;
+      }
       const sent = change === "tools"
         ? server.sendToolListChanged()
         : change === "prompts"
@@ -200,11 +229,13 @@ export class StatelessRequests {
     }
   }
 
-  /** Ends every request still being served; their servers close. */
+  /**
+   * Closes every connection (open subscriptions are answered as they end) and hands back every
+   * request still unanswered.
+   */
   async close(): Promise<void> {
-    await Promise.allSettled(
-      [...this.#exchanges.values()].map((exchange) => this.#finish(exchange)),
-    );
+    await Promise.allSettled([...this.#pins.values()].map((pin) => this.#closePin(pin)));
+    for (const exchange of [...this.#exchanges.values()]) this.#finish(exchange);
   }
 
   #notification(delivery: InboxDelivery, envelope: Envelope): void {
@@ -219,12 +250,19 @@ export class StatelessRequests {
     }
     const target = (message as { params?: { requestId?: unknown } }).params?.requestId;
     if (typeof target !== "string" && typeof target !== "number") return;
-    const exchange = this.#exchanges.get(keyOf(envelope.clientId, target));
-    if (!exchange) return;
-    // A cancelled request is never answered (MCP spec): settled here, its server told to stop.
-    void exchange.channel.deliver(this.#withoutReturnAddress(message));
-    this.#ledger.settle(exchange.key);
-    queueMicrotask(() => void this.#finish(exchange));
+    // A notification need not name the return address: the client id and request id find it.
+    const address = metaOf(message)?.[this.#options.returnAddressKey.meta];
+    const targetKey = requestKey(target);
+    for (const exchange of this.#exchanges.values()) {
+      if (
+        exchange.clientId !== envelope.clientId || requestKey(exchange.id) !== targetKey ||
+        (typeof address === "string" && exchange.record.returnAddress !== address)
+      ) continue;
+      // A cancelled request is never answered (MCP spec): settled here, its server told to stop.
+      void exchange.pin.connection?.deliver(this.#withoutReturnAddress(message));
+      this.#ledger.settle(exchange.key);
+      queueMicrotask(() => this.#finish(exchange));
+    }
   }
 
   #begin(
@@ -235,58 +273,45 @@ export class StatelessRequests {
     returnSecret: string | undefined,
   ): void {
     const { clientId, message } = envelope;
-    const key = keyOf(clientId, id);
-    if (this.#ledger.answered(key)) {
-      delivery.ack();
-      return;
-    }
-    const pending = this.#ledger.get(key);
-    if (pending) {
-      if (this.#options.acksOnReceipt()) delivery.ack();
-      else pending.deliveries.push(delivery);
-      return;
-    }
+    const key = keyOf(clientId, returnAddress, id);
+    const acksOnReceipt = this.#options.acksOnReceipt();
+    if (this.#ledger.settleDuplicate(key, delivery, acksOnReceipt)) return;
     const method = methodOf(message)!;
+    const clientKey = clientId ?? returnAddress;
+    const running = this.#perClient.get(clientKey) ?? 0;
+    const record = {
+      id: "",
+      clientId,
+      returnAddress,
+      returnSecret,
+      protocolVersion: modernRevisionOf(message),
+    };
+    if (running >= this.#options.maxInFlightPerClient) {
+      this.#options.answers.sendError(record, id, busy("client", running), delivery);
+      return;
+    }
+    const pin = this.#pinOf(clientId, returnAddress);
     const exchange: Exchange = {
       key,
       id,
       clientId,
       method,
-      record: {
-        id: "",
-        clientId,
-        returnAddress,
-        returnSecret,
-        protocolVersion: modernRevisionOf(message),
-      },
+      record,
       requests: this.#ledger,
-      keyOf: (requestId) => keyOf(clientId, requestId),
+      keyOf: (requestId) => keyOf(clientId, returnAddress, requestId),
       ownKeys: () => this.#ledger.get(key) ? [key] : [],
       parkingKey: `client:${clientId ?? returnAddress}`,
-      channel: new ExchangeChannel((sent) => this.#fromServer(exchange, sent)),
+      pin,
       finished: false,
     };
-    const clientKey = clientId ?? returnAddress;
-    const running = this.#perClient.get(clientKey) ?? 0;
-    if (running >= this.#options.maxInFlightPerClient) {
-      this.#options.answers.sendError(exchange.record, id, {
-        code: JSONRPC_ERROR.SERVER_BUSY,
-        message: `Server busy: this client has ${this.#options.maxInFlightPerClient} requests ` +
-          "unanswered or undelivered; wait for their answers, then send it again",
-      }, delivery);
-      return;
-    }
-    let deliveries = [delivery];
-    if (this.#options.acksOnReceipt()) {
-      delivery.ack();
-      deliveries = [];
-    }
     // A subscription stays open until it is cancelled: it has no deadline.
     const deadline = method === "subscriptions/listen"
       ? Infinity
       : Date.now() + this.#options.requestTimeoutMs;
-    this.#ledger.begin(key, id, deliveries, deadline);
+    this.#ledger.admit(key, id, delivery, deadline, acksOnReceipt);
     this.#exchanges.set(key, exchange);
+    pin.exchanges.set(requestKey(id), exchange);
+    pin.lastUsed = Date.now();
     this.#perClient.set(clientKey, running + 1);
     // The client has shown up: what could not reach it before goes out first.
     this.#options.returns.sendParked(exchange);
@@ -294,65 +319,123 @@ export class StatelessRequests {
   }
 
   async #serve(exchange: Exchange, message: JSONRPCMessage): Promise<void> {
-    if (!this.#modern) {
-      this.#answer(exchange, legacyOnlyError(message));
-      return;
-    }
-    let server: ConnectableServer;
+    let connection: ClientConnection;
     try {
-      server = await this.#options.createServer({ era: "modern" });
+      connection = await exchange.pin.ready;
     } catch (error) {
-      this.#answer(exchange, {
-        code: JSONRPC_ERROR.INTERNAL_ERROR,
-        message: `Cannot serve request as the server failed to start: ${describeError(error)}`,
-      });
+      this.#answer(
+        exchange,
+        error instanceof LegacyOnlyServer ? legacyOnlyError(message) : {
+          code: JSONRPC_ERROR.INTERNAL_ERROR,
+          message: `Cannot serve request as the server failed to start: ${describeError(error)}`,
+        },
+      );
       return;
     }
+    if (!exchange.finished) await connection.deliver(message);
+  }
+
+  /**
+   * The connection of the client with `clientId` answered at `returnAddress` (a forged client
+   * id with another address gets a server of its own), opened if there is none.
+   */
+  #pinOf(clientId: string | undefined, returnAddress: string): Pin {
+    const key = clientId === undefined ? `\n${this.#unnamed++}` : `${clientId}\n${returnAddress}`;
+    const known = this.#pins.get(key);
+    if (known && !known.closing) {
+      // Moved to the end: the map runs from least to most recently used.
+      this.#pins.delete(key);
+      this.#pins.set(key, known);
+      return known;
+    }
+    const ready = promiseWithResolvers<ClientConnection>();
+    const pin: Pin = {
+      key,
+      ready: ready.promise,
+      exchanges: new Map(),
+      lastUsed: Date.now(),
+      once: clientId === undefined,
+    };
+    this.#evictIdle();
+    this.#pins.set(key, pin);
+    this.#open(pin).then(ready.resolve, (error) => {
+      if (this.#pins.get(key) === pin) this.#pins.delete(key);
+      ready.reject(error);
+    });
+    ready.promise.catch(() => {});
+    return pin;
+  }
+
+  async #open(pin: Pin): Promise<ClientConnection> {
+    if (!this.#modern) throw new LegacyOnlyServer();
+    const server = await this.#options.createServer({ era: "modern" });
     if (!servesBothEras(server)) {
       // An SDK v1 server speaks 2025-11-25 only: the client falls back to initialize.
       this.#modern = false;
       await server.close().catch(() => {});
-      this.#answer(exchange, legacyOnlyError(message));
-      return;
+      throw new LegacyOnlyServer();
     }
-    if (exchange.finished) {
-      await server.close().catch(() => {});
-      return;
-    }
-    exchange.server = server;
-    exchange.handle = serveStdio(() => server as McpServerV2, {
-      transport: exchange.channel,
-      legacy: "reject",
+    pin.connection = new ClientConnection({
+      server: server as McpServerV2,
+      out: (message, requestId) => this.#fromServer(pin, message, requestId),
       onerror: (error) =>
         this.#options.logger.log("warn", "stateless.server_error", {
-          clientId: exchange.clientId,
-          requestId: exchange.id,
+          connection: pin.key,
           error: describeError(error),
         }),
     });
-    await exchange.channel.deliver(message);
+    return pin.connection;
+  }
+
+  /** Makes room for one more connection: closes the least recently used idle ones. */
+  #evictIdle(): void {
+    let excess = this.#pins.size + 1 - MAX_CONNECTIONS;
+    for (const pin of this.#pins.values()) {
+      if (excess <= 0) return;
+      if (pin.exchanges.size > 0) continue;
+      void this.#closePin(pin);
+      excess--;
+    }
+  }
+
+  #closePin(pin: Pin): Promise<void> {
+    if (this.#pins.get(pin.key) === pin) this.#pins.delete(pin.key);
+    pin.closing ??= this.#options.track(
+      pin.ready.then((connection) => connection.close(), () => {}).catch((error) =>
+        this.#options.logger.log("warn", "stateless.close_failed", { error: describeError(error) })
+      ),
+    );
+    return pin.closing;
   }
 
   /**
-   * Sends what the server sends; resolves once it is out, so that a tool awaiting its progress
-   * notifications sends its result after them (two batches in flight could swap otherwise).
+   * Sends what the server sends to the request it belongs to; resolves once it is out, so that a
+   * tool awaiting its progress notifications sends its result after them (two batches in flight
+   * could swap otherwise). What belongs to no request in flight (a late progress notification of
+   * a cancelled request) has nowhere to go.
    */
-  #fromServer(exchange: Exchange, message: JSONRPCMessage): Promise<void> {
-    const answers = isResponse(message) && (message as { id: RequestId }).id === exchange.id;
-    const sent = this.#options.returns.send(exchange, message);
-    if (answers) {
-      sent.catch(() => {}).finally(() => void this.#finish(exchange));
+  #fromServer(pin: Pin, message: JSONRPCMessage, requestId: RequestId | undefined): Promise<void> {
+    const exchange = requestId === undefined ? undefined : pin.exchanges.get(requestKey(requestId));
+    if (!exchange) {
+      this.#options.logger.log("debug", "stateless.unrouted", {
+        connection: pin.key,
+        method: methodOf(message),
+        requestId,
+      });
+      return Promise.resolve();
     }
+    const sent = this.#options.returns.send(exchange, message);
+    if (isResponse(message)) sent.catch(() => {}).finally(() => this.#finish(exchange));
     return sent;
   }
 
   /** Answers the exchange's request with an error of our own, then ends it. */
   #answer(exchange: Exchange, error: JsonRpcErrorObject): void {
     this.#options.returns.send(exchange, errorResponse(exchange.id, error)).catch(() => {});
-    queueMicrotask(() => void this.#finish(exchange));
+    queueMicrotask(() => this.#finish(exchange));
   }
 
-  async #finish(exchange: Exchange): Promise<void> {
+  #finish(exchange: Exchange): void {
     if (exchange.finished) return;
     exchange.finished = true;
     if (this.#exchanges.get(exchange.key) === exchange) this.#exchanges.delete(exchange.key);
@@ -360,14 +443,15 @@ export class StatelessRequests {
     const running = (this.#perClient.get(clientKey) ?? 1) - 1;
     if (running > 0) this.#perClient.set(clientKey, running);
     else this.#perClient.delete(clientKey);
-    // An exchange that ends unanswered (its server closed) hands its request back.
+    // An exchange that ends unanswered (its connection closed) hands its request back.
     this.#ledger.release(exchange.key);
-    try {
-      if (exchange.handle) await exchange.handle.close();
-      else await exchange.channel.close();
-    } catch (error) {
-      this.#options.logger.log("warn", "stateless.close_failed", { error: describeError(error) });
+    const { pin } = exchange;
+    const requestKeyOfExchange = requestKey(exchange.id);
+    if (pin.exchanges.get(requestKeyOfExchange) === exchange) {
+      pin.exchanges.delete(requestKeyOfExchange);
     }
+    pin.lastUsed = Date.now();
+    if (pin.once && pin.exchanges.size === 0) void this.#closePin(pin);
   }
 
   /** The message without the return address and its secret: the MCP server sees neither. */
@@ -395,49 +479,11 @@ export class StatelessRequests {
 }
 
 /**
- * The transport between one request's server (through `serveStdio`) and the host: what the
- * server sends goes to `out`, what the host delivers reaches the server once it has started.
+ * The ledger key of a client's request: ids are only unique per client, and a client is its id
+ * and its return address (two clients sharing an id by mistake or malice keep apart).
  */
-class ExchangeChannel implements TransportV2 {
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  onmessage?: TransportV2["onmessage"];
-  readonly #out: (message: JSONRPCMessage) => Promise<void>;
-  readonly #started = promiseWithResolvers<void>();
-  #closed = false;
-
-  constructor(out: (message: JSONRPCMessage) => Promise<void>) {
-    this.#out = out;
-  }
-
-  start(): Promise<void> {
-    this.#started.resolve();
-    return Promise.resolve();
-  }
-
-  send(message: JSONRPCMessage): Promise<void> {
-    return this.#closed ? Promise.resolve() : this.#out(message);
-  }
-
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    // A channel closed before it started lets nothing wait for the start.
-    this.#started.resolve();
-    this.onclose?.();
-    return Promise.resolve();
-  }
-
-  /** Hands `message` to the server once the channel has started. */
-  async deliver(message: JSONRPCMessage): Promise<void> {
-    await this.#started.promise;
-    if (!this.#closed) this.onmessage?.(message as never);
-  }
-}
-
-/** The ledger key of a client's request: ids are only unique per client. */
-function keyOf(clientId: string | undefined, id: RequestId): string {
-  return `${clientId ?? ""}\n${requestKey(id)}`;
+function keyOf(clientId: string | undefined, returnAddress: string, id: RequestId): string {
+  return `${clientId ?? ""}\n${returnAddress}\n${requestKey(id)}`;
 }
 
 function metaOf(message: JSONRPCMessage): Record<string, unknown> | undefined {

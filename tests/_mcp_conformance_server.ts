@@ -22,47 +22,17 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from "../sdk.ts";
-
-/** A 1×1 red PNG. */
-const PNG =
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
-
-/** A WAV header with no samples: the smallest well-formed audio file. */
-const WAV = btoa(
-  String.fromCharCode(
-    ...new TextEncoder().encode("RIFF"),
-    36,
-    0,
-    0,
-    0,
-    ...new TextEncoder().encode("WAVEfmt "),
-    16,
-    0,
-    0,
-    0,
-    1,
-    0,
-    1,
-    0,
-    0x40,
-    0x1f,
-    0,
-    0,
-    0x80,
-    0x3e,
-    0,
-    0,
-    2,
-    0,
-    16,
-    0,
-    ...new TextEncoder().encode("data"),
-    0,
-    0,
-    0,
-    0,
-  ),
-);
+import {
+  FIXED_TOOL_RESULTS,
+  promptMessages,
+  PROMPTS,
+  RESOURCE_TEMPLATE,
+  resourceContents,
+  RESOURCES,
+  SEP1034_DEFAULTS_FORM,
+  SEP1330_ENUMS_FORM,
+  USER_DETAILS_FORM,
+} from "./_mcp_conformance_data.ts";
 
 const noArguments = { type: "object", properties: {} } as const;
 
@@ -164,39 +134,9 @@ export function createConformanceServer(): Server {
     // Requests to the client go on the call's own stream, as the scenarios expect: a client
     // need not have opened its GET stream yet.
     const related = { relatedRequestId: extra.requestId };
+    const fixed = FIXED_TOOL_RESULTS[request.params.name];
+    if (fixed !== undefined) return fixed;
     switch (request.params.name) {
-      case "test_simple_text":
-        return text("This is a simple text response for testing.");
-      case "test_image_content":
-        return { content: [{ type: "image", data: PNG, mimeType: "image/png" }] };
-      case "test_audio_content":
-        return { content: [{ type: "audio", data: WAV, mimeType: "audio/wav" }] };
-      case "test_embedded_resource":
-        return {
-          content: [{
-            type: "resource",
-            resource: {
-              uri: "test://embedded-resource",
-              mimeType: "text/plain",
-              text: "This is an embedded resource content.",
-            },
-          }],
-        };
-      case "test_multiple_content_types":
-        return {
-          content: [
-            { type: "text", text: "Multiple content types test:" },
-            { type: "image", data: PNG, mimeType: "image/png" },
-            {
-              type: "resource",
-              resource: {
-                uri: "test://mixed-content-resource",
-                mimeType: "application/json",
-                text: JSON.stringify({ test: "data", value: 123 }),
-              },
-            },
-          ],
-        };
       case "test_tool_with_logging": {
         const log = (data: string) =>
           extra.sendNotification({
@@ -223,8 +163,6 @@ export function createConformanceServer(): Server {
         }
         return text("Progress tool finished");
       }
-      case "test_error_handling":
-        return { isError: true, ...text("This tool intentionally returns an error for testing") };
       case "test_sampling": {
         const answer = await server.createMessage({
           messages: [{ role: "user", content: { type: "text", text: String(args.prompt) } }],
@@ -236,14 +174,7 @@ export function createConformanceServer(): Server {
       case "test_elicitation": {
         const answer = await server.elicitInput({
           message: String(args.message),
-          requestedSchema: {
-            type: "object",
-            properties: {
-              username: { type: "string", description: "User's response" },
-              email: { type: "string", description: "User's email address" },
-            },
-            required: ["username", "email"],
-          },
+          requestedSchema: USER_DETAILS_FORM,
         }, related);
         return text(
           `User response: action=${answer.action}, content=${JSON.stringify(answer.content ?? {})}`,
@@ -252,20 +183,7 @@ export function createConformanceServer(): Server {
       case "test_elicitation_sep1034_defaults": {
         const answer = await server.elicitInput({
           message: "Please confirm your details",
-          requestedSchema: {
-            type: "object",
-            properties: {
-              name: { type: "string", default: "John Doe" },
-              age: { type: "integer", default: 30 },
-              score: { type: "number", default: 95.5 },
-              status: {
-                type: "string",
-                enum: ["active", "inactive", "pending"],
-                default: "active",
-              },
-              verified: { type: "boolean", default: true },
-            },
-          },
+          requestedSchema: SEP1034_DEFAULTS_FORM,
         }, related);
         return text(
           `Elicitation completed: action=${answer.action}, content=${
@@ -277,39 +195,7 @@ export function createConformanceServer(): Server {
         const answer = await server.elicitInput(
           {
             message: "Please pick options",
-            requestedSchema: {
-              type: "object",
-              properties: {
-                untitledSingle: { type: "string", enum: ["option1", "option2", "option3"] },
-                titledSingle: {
-                  type: "string",
-                  oneOf: [
-                    { const: "value1", title: "First Option" },
-                    { const: "value2", title: "Second Option" },
-                    { const: "value3", title: "Third Option" },
-                  ],
-                },
-                legacyEnum: {
-                  type: "string",
-                  enum: ["opt1", "opt2", "opt3"],
-                  enumNames: ["Option One", "Option Two", "Option Three"],
-                },
-                untitledMulti: {
-                  type: "array",
-                  items: { type: "string", enum: ["option1", "option2", "option3"] },
-                },
-                titledMulti: {
-                  type: "array",
-                  items: {
-                    anyOf: [
-                      { const: "value1", title: "First Choice" },
-                      { const: "value2", title: "Second Choice" },
-                      { const: "value3", title: "Third Choice" },
-                    ],
-                  },
-                },
-              },
-            },
+            requestedSchema: SEP1330_ENUMS_FORM,
           } as Parameters<typeof server.elicitInput>[0],
           related,
         );
@@ -331,64 +217,15 @@ export function createConformanceServer(): Server {
     }
   });
 
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({
-    resources: [
-      {
-        uri: "test://static-text",
-        name: "static-text",
-        description: "A static text resource",
-        mimeType: "text/plain",
-      },
-      {
-        uri: "test://static-binary",
-        name: "static-binary",
-        description: "A static PNG resource",
-        mimeType: "image/png",
-      },
-      {
-        uri: "test://watched-resource",
-        name: "watched-resource",
-        description: "A resource that can be subscribed to",
-        mimeType: "text/plain",
-      },
-    ],
-  }));
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: RESOURCES }));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
-    resourceTemplates: [{
-      uriTemplate: "test://template/{id}/data",
-      name: "template-data",
-      description: "Data for an id",
-      mimeType: "application/json",
-    }],
+    resourceTemplates: [RESOURCE_TEMPLATE],
   }));
   server.setRequestHandler(ReadResourceRequestSchema, (request) => {
     const { uri } = request.params;
-    if (uri === "test://static-text") {
-      return {
-        contents: [{
-          uri,
-          mimeType: "text/plain",
-          text: "This is the content of the static text resource.",
-        }],
-      };
-    }
-    if (uri === "test://static-binary") {
-      return { contents: [{ uri, mimeType: "image/png", blob: PNG }] };
-    }
-    if (uri === "test://watched-resource") {
-      return { contents: [{ uri, mimeType: "text/plain", text: "Watched resource content." }] };
-    }
-    const id = uri.match(/^test:\/\/template\/([^/]+)\/data$/)?.[1];
-    if (id !== undefined) {
-      return {
-        contents: [{
-          uri,
-          mimeType: "application/json",
-          text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }),
-        }],
-      };
-    }
-    throw new McpError(-32002, `Resource not found: ${uri}`);
+    const contents = resourceContents(uri);
+    if (contents === undefined) throw new McpError(-32002, `Resource not found: ${uri}`);
+    return { contents };
   });
   server.setRequestHandler(SubscribeRequestSchema, (request) => {
     subscriptions.add(request.params.uri);
@@ -399,64 +236,13 @@ export function createConformanceServer(): Server {
     return {};
   });
 
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({
-    prompts: [
-      { name: "test_simple_prompt", description: "A prompt without arguments" },
-      {
-        name: "test_prompt_with_arguments",
-        description: "A prompt with two arguments",
-        arguments: [
-          { name: "arg1", description: "First test argument", required: true },
-          { name: "arg2", description: "Second test argument", required: true },
-        ],
-      },
-      {
-        name: "test_prompt_with_embedded_resource",
-        description: "A prompt that embeds a resource",
-        arguments: [{ name: "resourceUri", description: "The resource to embed", required: true }],
-      },
-      { name: "test_prompt_with_image", description: "A prompt with an image" },
-    ],
-  }));
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: PROMPTS }));
   server.setRequestHandler(GetPromptRequestSchema, (request) => {
-    const args = request.params.arguments ?? {};
-    const user = (content: Record<string, unknown>) => ({ role: "user" as const, content });
-    switch (request.params.name) {
-      case "test_simple_prompt":
-        return {
-          messages: [user({ type: "text", text: "This is a simple prompt for testing." })],
-        };
-      case "test_prompt_with_arguments":
-        return {
-          messages: [user({
-            type: "text",
-            text: `Prompt with arguments: arg1='${args.arg1}', arg2='${args.arg2}'`,
-          })],
-        };
-      case "test_prompt_with_embedded_resource":
-        return {
-          messages: [
-            user({
-              type: "resource",
-              resource: {
-                uri: args.resourceUri,
-                mimeType: "text/plain",
-                text: "Embedded resource content for testing.",
-              },
-            }),
-            user({ type: "text", text: "Please process the embedded resource above." }),
-          ],
-        };
-      case "test_prompt_with_image":
-        return {
-          messages: [
-            user({ type: "image", data: PNG, mimeType: "image/png" }),
-            user({ type: "text", text: "Please analyze the image above." }),
-          ],
-        };
-      default:
-        throw new McpError(-32602, `Unknown prompt: ${request.params.name}`);
+    const messages = promptMessages(request.params.name, request.params.arguments ?? {});
+    if (messages === undefined) {
+      throw new McpError(-32602, `Unknown prompt: ${request.params.name}`);
     }
+    return { messages };
   });
   server.setRequestHandler(CompleteRequestSchema, (request) => {
     const prefix = request.params.argument.value;

@@ -134,6 +134,27 @@ Deno.test("Proxy over SQS: cancelling a 2026-07-28 call aborts the tool behind t
   });
 });
 
+Deno.test("Proxy over SQS: closing the proxy answers a 2026-07-28 call in flight with an error and stops its tool", async () => {
+  await withBroker(async (context) => {
+    const probe = newV2Probe();
+    const { backend } = await BACKENDS[0].setup(context, {
+      createServer: (serverContext) => createV2TestServer(probe, serverContext),
+    });
+    const { proxy, mcpUrl } = await proxyTo(context, backend);
+    const client = createV2TestClient();
+    await client.connect(new StreamableHTTPClientTransport(mcpUrl));
+    context.cleanup(() => client.close());
+    const call = client.callTool({ name: "wait_for_cancel", arguments: { id: "p2" } })
+      .catch((error: Error) => error);
+    await waitFor(() => probe.started.includes("p2"));
+    await proxy.close();
+    const outcome = await call;
+    assert.ok(outcome instanceof Error, "the call was answered after the proxy closed");
+    assert.match(outcome.message, /proxy is closing/);
+    await waitFor(() => probe.aborted.includes("p2"));
+  });
+});
+
 async function waitFor(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 5000;
   while (!condition()) {

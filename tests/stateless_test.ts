@@ -1,62 +1,18 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import type { JSONRPCMessage } from "../sdk.ts";
 import { McpServer } from "../sdk_v2.ts";
-import type { ClientTransport } from "../session/client_transport.ts";
 import { MemorySessionStore } from "../session/session_store.ts";
 import { SqsClientTransport } from "../transports/sqs/mod.ts";
 import { ERA_HARNESSES, sqsEras, webhookEras } from "./_eras_harness.ts";
 import { eventually, recordingLogger, startSqsServer, textOf, withBroker } from "./_fixture.ts";
 import { messagesOn, pythonAttributes, receiveOne, sendRaw } from "./_raw_sqs.ts";
 import { createV2TestClient, createV2TestServer, newV2Probe } from "./_v2_fixture.ts";
+import { envelope, rawModernClient } from "./_raw_modern_client.ts";
 import { spawnWorker } from "./_worker.ts";
 import { startWebhookServer, withCleanup } from "./_webhook_fixture.ts";
 
 const MODERN = "2026-07-28";
 const TASKS = "io.modelcontextprotocol/tasks";
-
-/** The `_meta` a 2026-07-28 client puts on every request. */
-function envelope(capabilities: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    "io.modelcontextprotocol/protocolVersion": MODERN,
-    "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1.0.0" },
-    "io.modelcontextprotocol/clientCapabilities": capabilities,
-  };
-}
-
-/**
- * A 2026-07-28 client without the SDK's client (which has no tasks extension in 2.4.0): sends
- * requests with the envelope through an asyncmcp client transport and returns their answers.
- */
-async function rawModernClient(transport: ClientTransport, capabilities = {}) {
-  const pending = new Map<string | number, (message: JSONRPCMessage) => void>();
-  transport.onmessage = (message) => {
-    const id = (message as { id?: string | number }).id;
-    if (id !== undefined && !("method" in message)) pending.get(id)?.(message);
-  };
-  await transport.start();
-  let next = 0;
-  return {
-    async request(method: string, params: Record<string, unknown> = {}) {
-      const id = `raw-${next++}`;
-      const { promise, resolve } = Promise.withResolvers<JSONRPCMessage>();
-      pending.set(id, resolve);
-      await transport.send({
-        jsonrpc: "2.0",
-        id,
-        method,
-        params: { ...params, _meta: envelope(capabilities) },
-      } as JSONRPCMessage);
-      const answer = await promise;
-      pending.delete(id);
-      return answer as {
-        result?: Record<string, unknown>;
-        error?: { code: number; message: string };
-      };
-    },
-    close: () => transport.close(),
-  };
-}
 
 /**
  * A v2 server with a task-returning tool of the tasks extension: the tasks live outside the

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { StreamableHttpWebhookClientTransport } from "../transports/streamable_http_webhook/streamable_http_webhook_client_transport.ts";
 import { StreamableHttpWebhookServer } from "../transports/streamable_http_webhook/streamable_http_webhook_server.ts";
+import { DELIVERY_META_KEY } from "../transports/streamable_http_webhook/webhook_tool_marks.ts";
 import { WebhookReceiver } from "../transports/webhook/webhook_receiver.ts";
 import { createTestClient, createTestServer, recordingLogger, textOf } from "./_fixture.ts";
 import { createV2TestClient, createV2TestServer, newV2Probe } from "./_v2_fixture.ts";
@@ -64,6 +65,23 @@ Deno.test("StreamableHTTP+Webhook: a v2 client settles on 2026-07-28 and a webho
     assert.equal(textOf(await client.callTool({ name: "count_runs", arguments: {} })), "1");
     assert.equal(delivered.length, 1, "the webhook tool's result did not come by webhook");
     assert.equal(probe.runs, 1);
+  });
+});
+
+Deno.test("StreamableHTTP+Webhook: a 2026-07-28 tools/list marks the tools named in webhookTools, as a session's does", async () => {
+  await withCleanup(async (cleanup) => {
+    const { url } = await hybrid(cleanup, "v2");
+    const client = createV2TestClient();
+    const { transport: through } = await countingTransport(cleanup, url);
+    await client.connect(through);
+    cleanup(() => client.close());
+    assert.equal(client.getNegotiatedProtocolVersion(), "2026-07-28");
+    const { tools } = await client.listTools();
+    const marks = Object.fromEntries(
+      tools.map((tool) => [tool.name, tool._meta?.[DELIVERY_META_KEY]]),
+    );
+    assert.equal(marks.count_runs, "webhook");
+    assert.equal(marks.echo, undefined);
   });
 });
 

@@ -16,7 +16,7 @@ import type { ConnectableServer } from "../../session/session_host.ts";
 import { jsonRpcErrorResponse } from "../http/http_message.ts";
 import type { WebhookOutbox } from "../webhook/webhook_outbox.ts";
 import { WEBHOOK_RETURN_ADDRESS } from "../webhook/webhook_server.ts";
-import { DELIVERY_META_KEY } from "./webhook_call_router.ts";
+import { markedTools, withWebhookMarks } from "./webhook_tool_marks.ts";
 
 /** What {@linkcode StatelessWebhookCalls} needs from its server. */
 export interface StatelessWebhookCallsOptions {
@@ -72,6 +72,9 @@ export class StatelessWebhookCalls {
     const webhookUrl = meta?.[WEBHOOK_RETURN_ADDRESS.meta];
     const secret = meta?.[WEBHOOK_RETURN_ADDRESS.secret];
     const message = withoutWebhook(body);
+    if (methodOf(message as JSONRPCMessage) === "tools/list") {
+      return await this.#listTools(request, message);
+    }
     if (typeof webhookUrl !== "string" || webhookUrl === "") {
       return await this.#handler.fetch(request, { parsedBody: message });
     }
@@ -102,6 +105,30 @@ export class StatelessWebhookCalls {
     return new Response(": the result of this call is delivered to the webhook\n\n", {
       headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" },
     });
+  }
+
+  /** Serves tools/list, with the tools named in `webhookTools` marked as the session's are. */
+  async #listTools(request: Request, message: unknown): Promise<Response> {
+    const served = await this.#handler.fetch(request, { parsedBody: message });
+    const { webhookTools } = this.#options;
+    if (!served.ok || !served.body || webhookTools.size === 0) return served;
+    const headers = new Headers(served.headers);
+    headers.delete("Content-Length");
+    if (!(headers.get("Content-Type") ?? "").includes("text/event-stream")) {
+      const answer = await served.json() as JSONRPCMessage;
+      return Response.json(withWebhookMarks(answer, webhookTools), {
+        status: served.status,
+        headers,
+      });
+    }
+    const events = eventMessages(served.body);
+    const marked = ReadableStream.from((async function* () {
+      for await (const sent of events) {
+        const data = JSON.stringify(withWebhookMarks(sent, webhookTools));
+        yield encoder.encode(`event: message\ndata: ${data}\n\n`);
+      }
+    })());
+    return new Response(marked, { status: served.status, headers });
   }
 
   #servesModern(): Promise<boolean> {
@@ -182,21 +209,17 @@ export class StatelessWebhookCalls {
         },
       );
       if (!listing.body) break;
-      let result: {
-        tools?: Array<{ name: string; _meta?: Record<string, unknown> }>;
-        nextCursor?: string;
-      } | undefined;
-      for await (const answer of eventMessages(listing.body)) {
-        if ("result" in answer) result = answer.result as typeof result;
-      }
-      for (const tool of result?.tools ?? []) {
-        if (tool._meta?.[DELIVERY_META_KEY] === "webhook") marked.add(tool.name);
-      }
-      cursor = result?.nextCursor;
+      let answer: JSONRPCMessage | undefined;
+      for await (const sent of eventMessages(listing.body)) if ("result" in sent) answer = sent;
+      if (!answer) break;
+      for (const name of markedTools(answer)) marked.add(name);
+      cursor = (answer as { result: { nextCursor?: string } }).result.nextCursor;
     } while (cursor);
     return marked;
   }
 }
+
+const encoder = new TextEncoder();
 
 /** The JSON-RPC messages of an event stream (`data:` lines), in order. */
 async function* eventMessages(

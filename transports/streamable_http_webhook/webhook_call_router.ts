@@ -16,25 +16,9 @@ import type {
 import { isResponse, methodOf, requestIdOf } from "../../session/envelope.ts";
 import { describeError, type Logger } from "../../session/logger.ts";
 import { promiseWithResolvers } from "../../session/runtime.ts";
+import { DELIVERY_META_KEY, markedTools, withWebhookMarks } from "./webhook_tool_marks.ts";
 
-/**
- * The `_meta` key that marks a tool whose results are delivered by webhook: set it to `"webhook"`
- * in the tool's definition, or name the tool in the server's `webhookTools`; `tools/list` shows
- * it to clients either way.
- *
- * @example Declare a webhook tool in its definition
- * ```ts
- * import { McpServer } from "@asyncmcp/asyncmcp/sdk";
- * import { DELIVERY_META_KEY } from "@asyncmcp/asyncmcp/streamable-http-webhook";
- *
- * const server = new McpServer({ name: "example", version: "1.0.0" });
- * server.registerTool("report", {
- *   description: "Builds a long report",
- *   _meta: { [DELIVERY_META_KEY]: "webhook" },
- * }, () => ({ content: [{ type: "text", text: "done" }] }));
- * ```
- */
-export const DELIVERY_META_KEY = "asyncmcp/delivery";
+export { DELIVERY_META_KEY };
 
 /**
  * The notification that carries a webhook-bound message the webhook did not take: sent on the
@@ -213,21 +197,10 @@ export class WebhookCallRouter implements Transport {
     }
   }
 
-  /** Marks webhook tools in a tools/list result the server sent. */
+  /** Marks webhook tools in a tools/list result the server sent, learning the marked ones. */
   #markTools(message: JSONRPCMessage): JSONRPCMessage {
-    if (!("result" in message)) return message;
-    const tools = (message.result as { tools?: unknown }).tools;
-    if (!Array.isArray(tools)) return message;
-    const marked = tools.map((tool: { name?: unknown; _meta?: Record<string, unknown> }) => {
-      const name = String(tool.name);
-      if (tool._meta?.[DELIVERY_META_KEY] === "webhook") {
-        this.#marked.add(name);
-        return tool;
-      }
-      if (!this.#options.webhookTools.has(name)) return tool;
-      return { ...tool, _meta: { ...tool._meta, [DELIVERY_META_KEY]: "webhook" } };
-    });
-    return { ...message, result: { ...message.result, tools: marked } };
+    for (const name of markedTools(message)) this.#marked.add(name);
+    return withWebhookMarks(message, this.#options.webhookTools);
   }
 
   /** Asks the server for its tools (every page) to learn which ones are marked. */
