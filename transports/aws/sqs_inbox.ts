@@ -142,10 +142,13 @@ export class SqsInbox implements Inbox {
     this.#decode = options.decode ?? decodeQueueMessage;
     const { queueUrl } = options;
     const calls = this.#calls = sqsCalls(options.sqs, options.awsHttp);
-    // One call at a time: acknowledgements wait for nobody, so they may as well travel together.
+    // One call at a time: acknowledgements wait for nobody, so they may as well travel together;
+    // full batches in parallel, or under load the backlog (messages whose deletion is late, and
+    // which come back once their visibility timeout ends) would grow behind one call at a time.
     this.#deletes = new Batcher({
       maxItems: 10,
       maxConcurrent: 1,
+      maxConcurrentFull: 4,
       flushAfter: "macrotask",
       run: (handles) =>
         this.#batchCall(

@@ -1,6 +1,7 @@
 /**
- * Adaptive polling: an `SqsInbox` runs one long poll while receives come back short, opens more
- * (up to `pollers`) while they come back full, and closes them again when they do not.
+ * An `SqsInbox` under load and at rest: it runs one long poll while receives come back short,
+ * opens more (up to `pollers`) while they come back full, and closes them again when they do
+ * not; a backlog of acknowledgements goes out in several delete calls at once.
  *
  * @module
  */
@@ -10,7 +11,7 @@ import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { SqsInbox } from "../transports/aws/sqs_inbox.ts";
 import type { InboxDelivery } from "../session/inbox.ts";
 import { type BrokerContext, eventually, withBroker } from "./_fixture.ts";
-import { sendRaw } from "./_raw_sqs.ts";
+import { messagesOn, sendRaw } from "./_raw_sqs.ts";
 
 /** Puts `count` messages on the queue, ten per call. */
 async function burst(sqs: SQSClient, queueUrl: string, count: number): Promise<void> {
@@ -28,11 +29,16 @@ async function burst(sqs: SQSClient, queueUrl: string, count: number): Promise<v
 }
 
 /**
- * An inbox on a fresh queue that acknowledges everything, noting the polls running at each
- * delivery, the receive calls in flight and the most seen in flight at once (the SDK path, where a middleware
- * sees them).
+ * An inbox on a fresh queue that settles each delivery (acknowledges it, unless told otherwise),
+ * noting the polls running at each delivery, the receive calls in flight, and the most receive
+ * and delete calls seen in flight at once (the SDK path, where a middleware sees them).
  */
-async function watchedInbox(context: BrokerContext, pollers: number, waitTimeSeconds = 20) {
+async function watchedInbox(
+  context: BrokerContext,
+  pollers: number,
+  waitTimeSeconds = 20,
+  settle = (delivery: InboxDelivery) => delivery.ack(),
+) {
   const queue = await context.queue("adaptive");
   const sqs = context.broker.sqsClient();
   context.cleanup(() => sqs.destroy());
@@ -41,9 +47,19 @@ async function watchedInbox(context: BrokerContext, pollers: number, waitTimeSec
     receives: 0,
     receiving: 0,
     mostReceiving: 0,
+    deleting: 0,
+    mostDeleting: 0,
     pollersAtDelivery: [] as number[],
   };
   sqs.middlewareStack.add((next, { commandName }) => async (args) => {
+    if (commandName === "DeleteMessageBatchCommand") {
+      seen.mostDeleting = Math.max(seen.mostDeleting, ++seen.deleting);
+      try {
+        return await next(args);
+      } finally {
+        seen.deleting--;
+      }
+    }
     if (commandName !== "ReceiveMessageCommand") return next(args);
     seen.mostReceiving = Math.max(seen.mostReceiving, ++seen.receiving);
     try {
@@ -64,7 +80,7 @@ async function watchedInbox(context: BrokerContext, pollers: number, waitTimeSec
   await inbox.start((deliveries: InboxDelivery[]) => {
     seen.pollersAtDelivery.push(inbox.status.pollers);
     seen.received += deliveries.length;
-    for (const delivery of deliveries) delivery.ack();
+    for (const delivery of deliveries) settle(delivery);
   });
   return { inbox, queueUrl: queue.url, seen };
 }
@@ -119,5 +135,21 @@ Deno.test("SqsInbox close() ends every long poll it opened, and then reports non
     assert.equal(inbox.status.pollers, 0);
     assert.equal(seen.receiving, 0, "a receive is still in flight");
     assert.equal(inbox.status.running, false);
+  });
+});
+
+Deno.test("SqsInbox deletes a backlog of acknowledged messages with several calls at once", async () => {
+  await withBroker(async (context) => {
+    const held: InboxDelivery[] = [];
+    const { inbox, queueUrl, seen } = await watchedInbox(context, 1, 20, (delivery) => {
+      held.push(delivery);
+    });
+    await burst(context.sqs, queueUrl, 60);
+    await eventually(() => seen.received === 60);
+    for (const delivery of held) delivery.ack();
+    await eventually(async () => await messagesOn(context.sqs, queueUrl) === 0);
+    assert.ok(seen.mostDeleting > 1, "one delete call at a time for a backlog of 60");
+    assert.ok(seen.mostDeleting <= 4, `${seen.mostDeleting} delete calls at once`);
+    await inbox.close();
   });
 });
