@@ -49,7 +49,7 @@ import {
 import { type ServerHandle, startServerProcess } from "./server_control.ts";
 import type { ServerProcessConfig } from "./server_process.ts";
 import { openIdleSessions } from "./session_memory.ts";
-import { childPid, median, percentile } from "./stats.ts";
+import { childPid, median, percentile, shuffled } from "./stats.ts";
 import { type Channel, snsTarget, sqsTarget, type Target } from "./targets.ts";
 
 const env = (name: string) => Deno.env.get(name) || undefined;
@@ -179,8 +179,8 @@ async function latency(counting: CountingBroker, target: Target, step: ProgressS
     await echo(client, "call");
     into.push(performance.now() - started);
   };
-  // Each kind of sample runs first as often as last: a call's trailing acknowledgements (its
-  // deletes) slow whatever follows it.
+  // In a fresh random order each time: a call's trailing acknowledgements (its deletes) slow
+  // whatever follows it, and a fixed order would always put the same kind after a call.
   const samplers = [
     async () => samples.raw.push(await target.rawRoundTrip(sqs, sns)),
     timed(session, samples.session),
@@ -188,7 +188,7 @@ async function latency(counting: CountingBroker, target: Target, step: ProgressS
   ];
   for (let i = 0; i < SEQUENTIAL_CALLS + WARM_UP; i++) {
     if (i === WARM_UP) Object.values(samples).forEach((list) => list.length = 0);
-    for (let j = 0; j < samplers.length; j++) await samplers[(i + j) % samplers.length]();
+    for (const sampler of shuffled(samplers)) await sampler();
     step.tick();
   }
   await session.close();

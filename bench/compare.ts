@@ -29,7 +29,7 @@ import {
   measuredLoad,
 } from "./runs.ts";
 import { type ServerHandle, startServerProcess } from "./server_control.ts";
-import { childPid, median, percentile } from "./stats.ts";
+import { childPid, median, percentile, shuffled } from "./stats.ts";
 
 interface Variant {
   /** Most long polls per queue on both sides (server and clients). */
@@ -110,7 +110,7 @@ for (const targetName of TARGETS) {
     }
     const raw: number[] = [];
     const samples = prepared.map(() => [] as number[]);
-    // Each sample runs first as often as last: a call's trailing acknowledgements slow the next.
+    // In a fresh random order each time: a call's trailing acknowledgements slow the next sample.
     const samplers = [
       async () => raw.push(await prepared[0].target.rawRoundTrip(sqs, sns)),
       ...clients.map((client, index) => async () => {
@@ -121,7 +121,7 @@ for (const targetName of TARGETS) {
     ];
     for (let i = 0; i < CALLS + 50; i++) {
       if (i === 50) [raw, ...samples].forEach((list) => list.length = 0);
-      for (let j = 0; j < samplers.length; j++) await samplers[(i + j) % samplers.length]();
+      for (const sampler of shuffled(samplers)) await sampler();
     }
     await Promise.all(clients.map((client) => client.close()));
     sqs.destroy();

@@ -85,3 +85,22 @@ export function childPid(match: string): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * `items` in a random order (a new array).
+ *
+ * @example
+ * ```ts
+ * import { shuffled } from "./stats.ts";
+ *
+ * console.log(shuffled([1, 2, 3]).length); // 3
+ * ```
+ */
+export function shuffled<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy;
+}
