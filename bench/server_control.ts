@@ -25,6 +25,8 @@ export interface ServerHandle {
 export interface StartServerOptions {
   /** Write the process's CPU profile into this directory. */
   profileDir?: string;
+  /** Another server script taking the same argument (an older copy, for comparisons). */
+  script?: string;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function startServerProcess(
       "--allow-all",
       "--v8-flags=--expose-gc",
       ...(options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] : []),
-      new URL("./server_process.ts", import.meta.url).pathname,
+      options.script ?? new URL("./server_process.ts", import.meta.url).pathname,
       JSON.stringify(config),
     ],
     stdin: "piped",
