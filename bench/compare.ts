@@ -159,6 +159,10 @@ for (const targetName of TARGETS) {
     const of = (name: string) => results.get(name)!.loads[loadIndex];
     row(`${load}: calls/s`, (name) => range(of(name).map((m) => m.callsPerSecond), 0));
     row(`${load}: requests per call`, (name) => range(of(name).map((m) => m.requestsPerCall), 2));
+    row(
+      `${load}: requests after the last answer (acknowledgements behind)`,
+      (name) => range(of(name).map((m) => m.trailingRequests), 0),
+    );
     row(`${load}: CPU per call, clients / server / broker (ms)`, (name) => {
       const cpu = of(name).map((m) => m.cpu);
       return [

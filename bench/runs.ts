@@ -134,6 +134,8 @@ export interface Measured extends LoadFigures {
   requestsPerCall: number;
   /** CPU per call in ms, per process; broker undefined when it is not ours to read. */
   cpu: { clients: number; server: number; broker?: number };
+  /** Requests sent after the last call had its answer: acknowledgements that were behind. */
+  trailingRequests: number;
 }
 
 /** What {@linkcode measuredLoad} runs and counts. */
@@ -191,13 +193,15 @@ export async function measuredLoad(options: MeasuredLoadOptions): Promise<Measur
   const figures = await runLoad(call, inFlight, calls, options.onCall);
   const { user, system } = process.cpuUsage(cpuSince);
   const brokerNow = brokerPid ? processCpuMs(brokerPid) : undefined;
-  const { cpuMs } = await server.report();
+  const { cpuMs, counts: serverCountsAtEnd } = await server.report();
+  const atEnd = sum(counts) + sum(serverCountsAtEnd);
   await settle(counts, server);
   const { counts: serverCounts } = await server.report();
   if (options.verbose) console.error({ client: counts, server: serverCounts });
   return {
     ...figures,
     requestsPerCall: (sum(counts) + sum(serverCounts)) / calls,
+    trailingRequests: sum(counts) + sum(serverCounts) - atEnd,
     cpu: {
       clients: (user + system) / 1000 / calls,
       server: cpuMs / calls,
