@@ -333,42 +333,25 @@ async function runTarget(counting: CountingBroker, target: Target): Promise<Targ
   const total = warmUpFor(callsAt(IN_FLIGHT)) + callsAt(IN_FLIGHT);
   for (let round = 1; round <= ROUNDS; round++) {
     const of = ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : "";
-    step = progress.step(`${name}: raw pipeline, ${IN_FLIGHT} in flight${of}`, total);
-    const rawFigures = await ceiling(counting, target, processes, IN_FLIGHT, step);
-    step.done(perSecond(rawFigures.callsPerSecond));
-    step = progress.step(`${name}: load, one shared reply queue${of}`, total);
-    const sharedFigures = await clientLoad(
-      counting,
-      target,
-      processes,
-      "session",
-      shared,
-      IN_FLIGHT,
-      step,
+    /** One load at IN_FLIGHT, shown as a step that ends with its rate. */
+    const measured = async (label: string, run: (step: ProgressStep) => Promise<Measured>) => {
+      const loadStep = progress.step(`${name}: ${label}${of}`, total);
+      const figures = await run(loadStep);
+      loadStep.done(perSecond(figures.callsPerSecond));
+      return figures;
+    };
+    const load = (role: "session" | "modern", channels: Channel[]) => (step: ProgressStep) =>
+      clientLoad(counting, target, processes, role, channels, IN_FLIGHT, step);
+    const rawFigures = await measured(
+      `raw pipeline, ${IN_FLIGHT} in flight`,
+      (step) => ceiling(counting, target, processes, IN_FLIGHT, step),
     );
-    step.done(perSecond(sharedFigures.callsPerSecond));
-    step = progress.step(`${name}: load, a reply queue each${of}`, total);
-    const ownFigures = await clientLoad(
-      counting,
-      target,
-      processes,
-      "session",
-      own,
-      IN_FLIGHT,
-      step,
+    const sharedFigures = await measured("load, one shared reply queue", load("session", shared));
+    const ownFigures = await measured("load, a reply queue each", load("session", own));
+    const modernFigures = await measured(
+      `load, ${MODERN}, one shared reply queue`,
+      load("modern", shared),
     );
-    step.done(perSecond(ownFigures.callsPerSecond));
-    step = progress.step(`${name}: load, ${MODERN}, one shared reply queue${of}`, total);
-    const modernFigures = await clientLoad(
-      counting,
-      target,
-      processes,
-      "modern",
-      shared,
-      IN_FLIGHT,
-      step,
-    );
-    step.done(perSecond(modernFigures.callsPerSecond));
     rounds.push({
       ceiling: rawFigures,
       shared: sharedFigures,
