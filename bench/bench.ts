@@ -1,379 +1,234 @@
 /**
- * `deno task bench`: latency and throughput of MCP over SQS and SNS+SQS on the embedded broker
- * (or on `AWS_ENDPOINT_URL`), and over webhooks beside the SDK's own Streamable HTTP on loopback.
+ * `deno task bench`: latency, throughput and costs of MCP over SQS and SNS+SQS on the embedded
+ * broker (or on `AWS_ENDPOINT_URL`), and over webhooks beside the SDK's own Streamable HTTP on
+ * loopback.
  *
- * Three processes, as in production: the broker, the MCP server (`server_process.ts`) and the
- * clients (this one). Raw broker round trips and tools/call samples are taken alternately, so
- * that both see the same machine. Shows each step on standard error as it runs (a progress bar on a
- * terminal) and prints the Markdown tables for the README on standard output at the end.
+ * Processes as in production: the broker, the MCP servers (`server_process.ts`: 2025 sessions on
+ * SDK v1, 2026-07-28 on SDK v2, an idle one, the raw pipeline's server half) and the clients (this
+ * one). Raw broker round trips, session calls and 2026-07-28 calls are sampled alternately, so
+ * that all see the same machine. Shows each step on standard error as it runs (a progress bar on
+ * a terminal) and prints the Markdown tables for the README, and the targets met or missed, on
+ * standard output at the end.
  *
- * Environment: `BENCH_CALLS` (sequential calls, default 1000), `BENCH_LOAD_CALLS` (calls under
- * load, default 20000), `BENCH_HTTP_LOAD_CALLS` (over HTTP, default 5000), `BENCH_ONLY` (`broker` or `http`: one section), `BENCH_SERVER_POLLERS` / `BENCH_CLIENT_POLLERS` (default 1),
- * `ASYNCMCP_AWS_HTTP=sdk` (the hot calls through the AWS SDK instead of `fetch`, in both processes),
- * `BENCH_PROFILE_DIR` (write the server's CPU profile there), `BENCH_VERBOSE` (API call counts).
+ * Environment: `BENCH_QUICK` (a run under 30 s: fewer calls, 1,000 sessions), `BENCH_CALLS`
+ * (sequential calls, default 1000), `BENCH_LOAD_CALLS` (calls at 256 in flight, default 20000;
+ * other loads scale from it), `BENCH_ROUNDS` (rounds of the loads at 256 in flight, medians
+ * reported; default 1), `BENCH_SESSIONS` (idle sessions for the memory figure, default 10000),
+ * `BENCH_HTTP_LOAD_CALLS` (over HTTP, default 5000), `BENCH_ONLY` (`broker` or `http`: one
+ * section), `BENCH_SERVER_POLLERS` / `BENCH_CLIENT_POLLERS` (most long polls per queue; default
+ * the library's), `BENCH_RAW_POLLS` (the raw pipeline's long polls per queue, default 2),
+ * `BENCH_SERVER_OPTIONS` / `BENCH_CLIENT_OPTIONS` (JSON, more options for experiments),
+ * `ASYNCMCP_AWS_HTTP=sdk` (the hot calls through the AWS SDK instead of `fetch`, in every
+ * process), `BENCH_PROFILE_DIR` (write the servers' CPU profiles there), `BENCH_VERBOSE` (API
+ * call counts), `BENCH_STRICT` (exit with status 1 when a target is missed).
  *
  * @module
  */
 
-import type { SNSClient } from "@aws-sdk/client-sns";
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import process from "node:process";
 import { type Broker, startBroker } from "../examples/embedded_broker.ts";
-import { Progress, type ProgressStep } from "./progress.ts";
-import { createExampleServer } from "../examples/example_server.ts";
 import { StreamableHttpProxy } from "../proxy/http_proxy.ts";
+import { Client, StreamableHTTPClientTransport } from "../sdk.ts";
 import { silentLogger } from "../session/logger.ts";
+import { ensureQueue } from "../transports/sns_sqs/mod.ts";
+import { httpSection } from "./http_section.ts";
+import type { LoadFigures } from "./load.ts";
+import { Progress, type ProgressStep } from "./progress.ts";
+import { RawPipelineClient } from "./raw_pipeline.ts";
+import { ms, perSecond, Report } from "./report.ts";
 import {
-  Client,
-  StreamableHTTPClientTransport,
-  type Transport,
-  WebStandardStreamableHTTPServerTransport,
-} from "../sdk.ts";
-import type { ClientTransport } from "../session/client_transport.ts";
-import {
-  ensureQueue,
-  ensureTopic,
-  SnsSqsClientTransport,
-  subscribeQueue,
-} from "../transports/sns_sqs/mod.ts";
-import { SqsClientTransport } from "../transports/sqs/mod.ts";
-import {
-  StreamableHttpWebhookClientTransport,
-  StreamableHttpWebhookServer,
-} from "../transports/streamable_http_webhook/mod.ts";
-import {
-  WebhookClientTransport,
-  WebhookReceiver,
-  WebhookServer,
-  webhookUrlPolicy,
-} from "../transports/webhook/mod.ts";
-import { snsCalls } from "../transports/aws/sns_calls.ts";
-import { sqsCalls } from "../transports/aws/sqs_calls.ts";
-import { countFetchRequests } from "./fetch_counter.ts";
+  type AnyClient,
+  connect,
+  CountingBroker,
+  type Counts,
+  echo,
+  type Measured,
+  measuredLoad,
+  MODERN,
+  sum,
+} from "./runs.ts";
+import { type ServerHandle, startServerProcess } from "./server_control.ts";
+import type { ServerProcessConfig } from "./server_process.ts";
+import { openIdleSessions } from "./session_memory.ts";
+import { childPid, median, percentile, shuffled } from "./stats.ts";
+import { type Channel, snsTarget, sqsTarget, type Target } from "./targets.ts";
 
-const SEQUENTIAL_CALLS = Number(Deno.env.get("BENCH_CALLS") ?? 1000);
-const LOAD_CALLS = Number(Deno.env.get("BENCH_LOAD_CALLS") ?? 20_000);
-const SERVER_POLLERS = Number(Deno.env.get("BENCH_SERVER_POLLERS") ?? 1);
-const CLIENT_POLLERS = Number(Deno.env.get("BENCH_CLIENT_POLLERS") ?? 1);
-const PROFILE_DIR = Deno.env.get("BENCH_PROFILE_DIR");
-const VERBOSE = Boolean(Deno.env.get("BENCH_VERBOSE"));
-const ONLY = Deno.env.get("BENCH_ONLY");
-const HTTP_LOAD_CALLS = Number(Deno.env.get("BENCH_HTTP_LOAD_CALLS") ?? 5000);
+const env = (name: string) => Deno.env.get(name) || undefined;
+const QUICK = Boolean(env("BENCH_QUICK"));
+const SEQUENTIAL_CALLS = Number(env("BENCH_CALLS") ?? (QUICK ? 50 : 1000));
+const LOAD_CALLS = Number(env("BENCH_LOAD_CALLS") ?? (QUICK ? 600 : 20_000));
+const ROUNDS = Number(env("BENCH_ROUNDS") ?? 1);
+const SESSIONS = Number(env("BENCH_SESSIONS") ?? (QUICK ? 500 : 10_000));
+const HTTP_LOAD_CALLS = Number(env("BENCH_HTTP_LOAD_CALLS") ?? (QUICK ? 200 : 5000));
+const SERVER_POLLERS = env("BENCH_SERVER_POLLERS");
+const CLIENT_POLLERS = env("BENCH_CLIENT_POLLERS");
+const RAW_POLLS = Number(env("BENCH_RAW_POLLS") ?? 2);
+const SERVER_OPTIONS = JSON.parse(env("BENCH_SERVER_OPTIONS") ?? "{}");
+const CLIENT_OPTIONS = {
+  ...(CLIENT_POLLERS ? { pollers: Number(CLIENT_POLLERS) } : {}),
+  ...JSON.parse(env("BENCH_CLIENT_OPTIONS") ?? "{}"),
+};
+const PROFILE_DIR = env("BENCH_PROFILE_DIR");
+const VERBOSE = Boolean(env("BENCH_VERBOSE"));
+const ONLY = env("BENCH_ONLY");
+const STRICT = Boolean(env("BENCH_STRICT"));
 const LOAD_CLIENTS = 8;
-/** Where this process's fetch-path requests are counted: the counts of the current phase. */
-let fetchCounts: Counts = new Map();
 const IN_FLIGHT = 256;
-const WARM_UP = 100;
-/** Calls under load before the measured ones (no more than those). */
-const LOAD_WARM_UP = Math.min(2000, LOAD_CALLS);
-const HTTP_LOAD_WARM_UP = Math.min(1000, HTTP_LOAD_CALLS);
-
-type Counts = Map<string, number>;
+/** Calls in flight of the sweep (throughput and latency at each). */
+const LEVELS = [1, 16, 64, 256, 1024];
+const WARM_UP = QUICK ? 10 : 100;
 
 const progress = new Progress();
-/** The tables, printed once every section has run. */
-const report: string[] = [];
+const report = new Report();
+/** Targets met and missed, printed after the tables. */
+const verdicts: Array<{ met: boolean; text: string }> = [];
 
-/** One transport under test: how to reach its server and how to build its clients. */
-interface Target {
-  name: string;
-  /** The server process's arguments after the endpoint. */
-  serverArgs: string[];
-  /** A client transport replying on reply channel `channel` (one per load client, or shared). */
-  transport(sqs: SQSClient, sns: SNSClient, channel: number): Promise<ClientTransport>;
-  /** One raw broker round trip through the same kind of channel, in ms. */
-  rawRoundTrip(sqs: SQSClient, sns: SNSClient): Promise<number>;
+/** The processes of one target: its servers, and the broker when it runs here. */
+interface Processes {
+  session: ServerHandle;
+  modern: ServerHandle;
+  raw: ServerHandle;
+  brokerPid?: number;
 }
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+/** Calls before the measured ones: a quarter of them, at most 2,000. */
+function warmUpFor(calls: number): number {
+  return Math.min(2000, Math.ceil(calls / 4));
 }
 
-function counted(broker: Broker, counts: Counts): { sqs: SQSClient; sns: SNSClient } {
-  fetchCounts = counts;
-  const count = (name = "unknown") => counts.set(name, (counts.get(name) ?? 0) + 1);
-  const sqs = broker.sqsClient();
-  sqs.middlewareStack.add((next, context) => (args) => {
-    count(context.commandName);
-    return next(args);
-  }, { step: "initialize", name: "asyncmcpBenchCounter" });
-  const sns = broker.snsClient();
-  sns.middlewareStack.add((next, context) => (args) => {
-    count(context.commandName);
-    return next(args);
-  }, { step: "initialize", name: "asyncmcpBenchCounter" });
-  return { sqs, sns };
+/** Calls at `inFlight` in flight: enough for a stable rate and a p99. */
+function callsAt(inFlight: number): number {
+  return Math.max(Math.ceil(LOAD_CALLS / 20), Math.min(LOAD_CALLS, inFlight * 80));
 }
 
-function sum(counts: Counts | Record<string, number>): number {
-  return [...(counts instanceof Map ? counts.values() : Object.values(counts))]
-    .reduce((total, value) => total + value, 0);
-}
-
-/**
- * Send (or publish) one message while a long poll waits on `queueUrl`; time until it returns.
- * The calls take the same path as the transports (`ASYNCMCP_AWS_HTTP`), so that the ratio
- * compares like with like.
- */
-async function timeRoundTrip(
-  sqs: SQSClient,
-  queueUrl: string,
-  send: () => Promise<unknown>,
-): Promise<number> {
-  const calls = sqsCalls(sqs);
-  const receiving = calls.receiveMessage({
-    QueueUrl: queueUrl,
-    WaitTimeSeconds: 20,
-    MaxNumberOfMessages: 10,
-    MessageAttributeNames: ["All"],
-  });
-  await new Promise((resolve) => setTimeout(resolve, 1));
-  const started = performance.now();
-  await send();
-  const { Messages = [] } = await receiving;
-  const elapsed = performance.now() - started;
-  if (Messages.length > 0) {
-    await calls.deleteMessageBatch({
-      QueueUrl: queueUrl,
-      Entries: Messages.map((message, index) => ({
-        Id: String(index),
-        ReceiptHandle: message.ReceiptHandle!,
-      })),
-    });
-  }
-  return elapsed;
-}
-
-async function sqsTarget(setup: SQSClient, run: string): Promise<Target> {
-  const requests = await ensureQueue(setup, `bench-requests-${run}`);
-  const raw = await ensureQueue(setup, `bench-raw-${run}`);
-  const replies = await Promise.all(
-    Array.from(
-      { length: LOAD_CLIENTS + 1 },
-      (_, i) => ensureQueue(setup, `bench-replies-${i}-${run}`),
-    ),
-  );
-  return {
-    name: "SQS",
-    serverArgs: ["sqs", requests.url],
-    transport: (sqs, _sns, channel) =>
-      Promise.resolve(
-        new SqsClientTransport({
-          sqs,
-          requestQueueUrl: requests.url,
-          responseQueueUrl: replies[channel].url,
-          pollers: CLIENT_POLLERS,
-        }),
-      ),
-    rawRoundTrip: (sqs) =>
-      timeRoundTrip(
-        sqs,
-        raw.url,
-        () => sqsCalls(sqs).sendMessage({ QueueUrl: raw.url, MessageBody: "{}" }),
-      ),
-  };
-}
-
-async function snsTarget(setup: SQSClient, run: string, broker: Broker): Promise<Target> {
-  const sns = broker.snsClient();
-  const requestTopicArn = await ensureTopic(sns, `bench-requests-${run}`);
-  const serverQueue = await ensureQueue(setup, `bench-server-${run}`);
-  await subscribeQueue({ sns, sqs: setup, topicArn: requestTopicArn, queue: serverQueue });
-  const replyTopicArn = await ensureTopic(sns, `bench-replies-${run}`);
-  const rawTopicArn = await ensureTopic(sns, `bench-raw-${run}`);
-  const rawQueue = await ensureQueue(setup, `bench-sns-raw-${run}`);
-  await subscribeQueue({ sns, sqs: setup, topicArn: rawTopicArn, queue: rawQueue });
-  const queues = await Promise.all(
-    Array.from({ length: LOAD_CLIENTS + 1 }, async (_, i) => {
-      const queue = await ensureQueue(setup, `bench-sns-replies-${i}-${run}`);
-      await subscribeQueue({
-        sns,
-        sqs: setup,
-        topicArn: replyTopicArn,
-        queue,
-        clientId: `client-${i}`,
-      });
-      return queue;
-    }),
-  );
-  const shared = await ensureQueue(setup, `bench-sns-shared-${run}`);
-  await subscribeQueue({ sns, sqs: setup, topicArn: replyTopicArn, queue: shared });
-  sns.destroy();
-  let next = 0;
-  return {
-    name: "SNS+SQS",
-    serverArgs: ["sns-sqs", serverQueue.url],
-    transport: (sqs, sns, channel) => {
-      // Channel LOAD_CLIENTS is "shared": every client reads one unfiltered queue.
-      const own = channel < LOAD_CLIENTS ? channel : undefined;
-      return Promise.resolve(
-        new SnsSqsClientTransport({
-          sqs,
-          sns,
-          requestTopicArn,
-          responseTopicArn: replyTopicArn,
-          responseQueueUrl: own === undefined ? shared.url : queues[own].url,
-          clientId: own === undefined ? `shared-${next++}` : `client-${own}`,
-          pollers: CLIENT_POLLERS,
-        }),
-      );
-    },
-    rawRoundTrip: (sqs, sns) =>
-      timeRoundTrip(
-        sqs,
-        rawQueue.url,
-        () => snsCalls(sns).publish({ TopicArn: rawTopicArn, Message: "{}" }),
-      ),
-  };
-}
-
-/** The MCP server in its own process, with its API request counts on demand. */
-async function startServerProcess(broker: Broker, args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
-      new URL("./server_process.ts", import.meta.url).pathname,
-      args[0],
-      broker.endpoint,
-      args[1],
-      String(SERVER_POLLERS),
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const writer = child.stdin.getWriter();
-  let buffered = "";
-  const nextLine = async () => {
-    while (!buffered.includes("\n")) {
-      const { value, done } = await lines.read();
-      if (done) throw new Error("Benchmark server process ended unexpectedly");
-      buffered += value;
-    }
-    const line = buffered.slice(0, buffered.indexOf("\n"));
-    buffered = buffered.slice(line.length + 1);
-    return line;
-  };
-  await nextLine(); // "ready"
-  const say = (text: string) => writer.write(new TextEncoder().encode(text + "\n"));
-  return {
-    reset: () => say("reset"),
-    async report(): Promise<{ counts: Record<string, number>; cpuMs: number }> {
-      await say("report");
-      return JSON.parse(await nextLine());
-    },
-    async stop() {
-      await writer.close();
-      await lines.cancel();
-      await child.status;
-    },
-  };
-}
-
-async function connect(transport: Transport): Promise<Client> {
-  const client = new Client({ name: "bench", version: "1.0.0" });
-  await client.connect(transport);
-  return client;
-}
-
-/** Alternates raw round trips and tools/calls; returns both sets of samples. */
-async function latency(broker: Broker, target: Target, step: ProgressStep) {
-  const { sqs, sns } = counted(broker, new Map());
-  const client = await connect(await target.transport(sqs, sns, 0));
-  const raw: number[] = [];
-  const calls: number[] = [];
-  for (let i = 0; i < SEQUENTIAL_CALLS + WARM_UP; i++) {
-    const rawSample = await target.rawRoundTrip(sqs, sns);
-    const started = performance.now();
-    await client.callTool({ name: "echo", arguments: { text: `call ${i}` } });
-    const callSample = performance.now() - started;
-    if (i >= WARM_UP) {
-      raw.push(rawSample);
-      calls.push(callSample);
-    }
-    step.tick();
-  }
-  await client.close();
-  sqs.destroy();
-  sns.destroy();
-  return { raw, calls };
-}
-
-async function load(
-  broker: Broker,
+/** Load on `role`'s server from `channels.length` clients, `inFlight` calls spread over them. */
+async function clientLoad(
+  counting: CountingBroker,
   target: Target,
-  server: Awaited<ReturnType<typeof startServerProcess>>,
-  channels: number[],
+  processes: Processes,
+  role: "session" | "modern",
+  channels: Channel[],
+  inFlight: number,
   step: ProgressStep,
-): Promise<LoadResult> {
+): Promise<Measured> {
   const counts: Counts = new Map();
-  const { sqs, sns } = counted(broker, counts);
+  const { sqs, sns } = counting.clients(counts);
   const clients = await Promise.all(
-    channels.map(async (channel) => await connect(await target.transport(sqs, sns, channel))),
+    channels.map((channel) => connect(target.clientTransport(sqs, sns, role, channel), role)),
   );
-  const run = async (calls: number) => {
-    let issued = 0;
-    const worker = async (client: Client) => {
-      while (issued < calls) {
-        issued++;
-        await client.callTool({ name: "echo", arguments: { text: "load" } });
-        step.tick();
-      }
-    };
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, (_, i) => worker(clients[i % clients.length])),
-    );
-    return calls / ((performance.now() - started) / 1000);
-  };
-  await run(LOAD_WARM_UP);
-  counts.clear();
-  await server.reset();
-  const cpuSince = process.cpuUsage();
-  const callsPerSecond = await run(LOAD_CALLS);
-  const { user, system } = process.cpuUsage(cpuSince);
-  const { counts: serverCounts, cpuMs: serverCpuMs } = await server.report();
-  if (VERBOSE) console.error(target.name, { client: counts, server: serverCounts });
+  const server = role === "modern" ? processes.modern : processes.session;
+  const measured = await measuredLoad({
+    counts,
+    server,
+    brokerPid: processes.brokerPid,
+    call: (worker) => echo(clients[worker % clients.length], "load"),
+    inFlight,
+    calls: callsAt(inFlight),
+    warmUp: warmUpFor(callsAt(inFlight)),
+    onCall: () => step.tick(),
+    verbose: VERBOSE,
+  });
   await Promise.all(clients.map((client) => client.close()));
   sqs.destroy();
   sns.destroy();
-  return {
-    callsPerSecond,
-    requestsPerCall: (sum(counts) + sum(serverCounts)) / LOAD_CALLS,
-    clientCpuMsPerCall: (user + system) / 1000 / LOAD_CALLS,
-    serverCpuMsPerCall: serverCpuMs / LOAD_CALLS,
-  };
+  return measured;
 }
 
-interface LoadResult {
-  callsPerSecond: number;
-  requestsPerCall: number;
-  /** CPU time of this (the clients') process per call, in ms. */
-  clientCpuMsPerCall: number;
-  /** CPU time of the server process per call, in ms. */
-  serverCpuMsPerCall: number;
+/** The raw pipeline at `inFlight` in flight: the broker-bound ceiling. */
+async function ceiling(
+  counting: CountingBroker,
+  target: Target,
+  processes: Processes,
+  inFlight: number,
+  step: ProgressStep,
+): Promise<Measured> {
+  const counts: Counts = new Map();
+  const { sqs, sns } = counting.clients(counts);
+  const client = new RawPipelineClient({
+    sqs,
+    sns,
+    queueUrl: target.raw.replyQueue,
+    sendTo: target.raw.requestAddress,
+    polls: RAW_POLLS,
+  });
+  client.start();
+  const measured = await measuredLoad({
+    counts,
+    server: processes.raw,
+    brokerPid: processes.brokerPid,
+    call: () => client.call(),
+    inFlight,
+    calls: callsAt(inFlight),
+    warmUp: warmUpFor(callsAt(inFlight)),
+    onCall: () => step.tick(),
+    verbose: VERBOSE,
+  });
+  await client.close();
+  sqs.destroy();
+  sns.destroy();
+  return measured;
+}
+
+/**
+ * Single-client samples, taken in pairs so that both of a pair see the same machine: raw round
+ * trips beside session calls (the latency ratio), then session calls beside 2026-07-28 calls.
+ * Each pair runs in a random order: a call's trailing acknowledgements (its deletes) slow
+ * whatever follows it, and a fixed order would always put the same kind after it.
+ */
+async function latency(counting: CountingBroker, target: Target, step: ProgressStep) {
+  const { sqs, sns } = counting.clients(new Map());
+  const session = await connect(target.clientTransport(sqs, sns, "session", 0), "session");
+  const modern = await connect(target.clientTransport(sqs, sns, "modern", 1), "modern");
+  const samples = {
+    raw: [] as number[],
+    session: [] as number[],
+    sessionBesideModern: [] as number[],
+    modern: [] as number[],
+  };
+  let warm = false;
+  const timed = (client: AnyClient, into: number[]) => async () => {
+    const started = performance.now();
+    await echo(client, "call");
+    if (warm) into.push(performance.now() - started);
+  };
+  const raw = async () => {
+    const sample = await target.rawRoundTrip(sqs, sns);
+    if (warm) samples.raw.push(sample);
+  };
+  const pairs = [
+    [raw, timed(session, samples.session)],
+    [timed(session, samples.sessionBesideModern), timed(modern, samples.modern)],
+  ];
+  for (const pair of pairs) {
+    for (let i = 0; i < SEQUENTIAL_CALLS + WARM_UP; i++) {
+      warm = i >= WARM_UP;
+      for (const sampler of shuffled(pair)) await sampler();
+      step.tick();
+    }
+  }
+  await session.close();
+  await modern.close();
+  sqs.destroy();
+  sns.destroy();
+  return samples;
 }
 
 /**
  * tools/calls from the SDK's Streamable HTTP client through the proxy (in this process) to the
- * target's server: what the proxy adds to a direct client of the same transport.
+ * target's session server: what the proxy adds to a direct client of the same transport.
  */
 async function proxiedLatency(
-  broker: Broker,
+  counting: CountingBroker,
   target: Target,
   step: ProgressStep,
 ): Promise<number[]> {
-  const { sqs, sns } = counted(broker, new Map());
+  const { sqs, sns } = counting.clients(new Map());
   const proxy = new StreamableHttpProxy({
-    backend: () => target.transport(sqs, sns, 0),
+    backend: () => Promise.resolve(target.clientTransport(sqs, sns, "session", 0)),
     logger: silentLogger,
   });
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, proxy.fetch);
-  const client = await connect(
+  const client = new Client({ name: "bench", version: "1.0.0" });
+  await client.connect(
     new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${http.addr.port}/mcp`)),
   );
   const samples: number[] = [];
@@ -391,290 +246,429 @@ async function proxiedLatency(
   return samples;
 }
 
-/** An MCP endpoint over plain HTTP on loopback, and how to connect a client to it. */
-interface HttpTarget {
+/** Everything measured for one target. */
+interface TargetResult {
   name: string;
-  connect(): Promise<Client>;
-  close(): Promise<void>;
+  latency: { raw: number[]; session: number[]; sessionBesideModern: number[]; modern: number[] };
+  proxied: number[];
+  /** Per round at 256 in flight: the ceiling, session calls (shared and own reply queues), modern. */
+  rounds: Array<{ ceiling: Measured; shared: Measured; own: Measured; modern: Measured }>;
+  /** The sweep at each level (256: the median round's shared figures). */
+  sweep: Map<number, LoadFigures>;
+  /** The idle server's requests per minute (from the spacing of its requests), and for how long. */
+  idle: { requestsPerMinute?: number; requests: number; minutes: number };
+  memory?: { heapPerSession: number; rssPerSession: number; sessions: number };
 }
 
-/** The SDK's own Streamable HTTP, one server transport per session: the reference. */
-function streamableHttpTarget(): HttpTarget {
-  const transports = new Map<string, WebStandardStreamableHTTPServerTransport>();
-  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const sessionId = request.headers.get("mcp-session-id");
-    let transport = sessionId ? transports.get(sessionId) : undefined;
-    if (!transport) {
-      transport = new WebStandardStreamableHTTPServerTransport({
-        sessionIdGenerator: () => crypto.randomUUID(),
-        onsessioninitialized: (id) => void transports.set(id, transport!),
-      });
-      await createExampleServer().connect(transport);
-    }
-    return transport.handleRequest(request);
-  });
-  const url = new URL(`http://127.0.0.1:${http.addr.port}/mcp`);
-  return {
-    name: "SDK Streamable HTTP",
-    connect: async () => {
-      const client = new Client({ name: "bench-http", version: "1.0.0" });
-      await client.connect(new StreamableHTTPClientTransport(url));
-      return client;
-    },
-    close: async () => {
-      for (const transport of transports.values()) await transport.close();
-      await http.shutdown();
-    },
+/** The median round by one figure (for the shared session load: calls per second). */
+function medianRound<T>(values: T[], by: (value: T) => number): T {
+  const sorted = [...values].sort((a, b) => by(a) - by(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+async function runTarget(counting: CountingBroker, target: Target): Promise<TargetResult> {
+  const { broker } = counting;
+  const name = target.name;
+  const starting = progress.step(`${name}: the server processes`);
+  const config = (kind: ServerProcessConfig["kind"], queueUrl: string, sendTo?: string) => ({
+    transport: target.transport,
+    endpoint: broker.endpoint,
+    queueUrl,
+    kind,
+    sendTo,
+    ...(kind === "raw"
+      ? { pollers: RAW_POLLS }
+      : SERVER_POLLERS
+      ? { pollers: Number(SERVER_POLLERS) }
+      : {}),
+    options: kind === "raw" ? undefined : SERVER_OPTIONS,
+  } satisfies ServerProcessConfig);
+  const profile = { profileDir: PROFILE_DIR };
+  const [session, modern, raw, idle] = await Promise.all([
+    startServerProcess(config("v1", target.serverQueue.session), profile),
+    startServerProcess(config("v2", target.serverQueue.modern), profile),
+    startServerProcess(config("raw", target.raw.serverQueue, target.raw.replyAddress)),
+    startServerProcess(config("v1", target.serverQueue.idle)),
+  ]);
+  const idleSince = performance.now();
+  await idle.reset();
+  const processes: Processes = {
+    session,
+    modern,
+    raw,
+    brokerPid: broker.embedded ? childPid("fauxqs_main") : undefined,
   };
-}
+  starting.done();
 
-/** asyncmcp's webhook transport: POSTs one way, signed deliveries to one shared receiver back. */
-async function webhookTarget(): Promise<HttpTarget> {
-  const secret = `whsec_${
-    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24))))
-  }`;
-  const server = new WebhookServer({
-    createServer: () => createExampleServer(),
-    addressPolicy: webhookUrlPolicy({ allowHosts: ["127.0.0.1"] }),
-    signingKey: secret,
-  });
-  await server.start();
-  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);
-  const receiver = new WebhookReceiver({ signingKey: secret });
-  const webhookUrl = await receiver.listen();
-  const serverUrl = `http://127.0.0.1:${http.addr.port}/mcp/request`;
-  return {
-    name: "webhook (signed)",
-    connect: () => connect(new WebhookClientTransport({ serverUrl, webhookUrl, receiver })),
-    close: async () => {
-      await server.close();
-      await receiver.close();
-      await http.shutdown();
-    },
-  };
-}
-
-/** asyncmcp's Streamable HTTP + webhook, with echo answered on the stream or by webhook. */
-function hybridTarget(byWebhook: boolean): HttpTarget {
-  const server = new StreamableHttpWebhookServer({
-    createServer: () => createExampleServer(),
-    webhookTools: byWebhook ? ["echo"] : [],
-    addressPolicy: webhookUrlPolicy({ allowHosts: ["127.0.0.1"] }),
-  });
-  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.fetch);
-  const receiver = new WebhookReceiver();
-  const serverUrl = `http://127.0.0.1:${http.addr.port}/mcp`;
-  return {
-    name: byWebhook ? "StreamableHTTP+Webhook, by webhook" : "StreamableHTTP+Webhook, quick",
-    connect: async () => {
-      const webhookUrl = receiver.url ?? await receiver.listen();
-      return await connect(
-        new StreamableHttpWebhookClientTransport({ serverUrl, webhookUrl, receiver }),
-      );
-    },
-    close: async () => {
-      await server.close();
-      await receiver.close();
-      await http.shutdown();
-    },
-  };
-}
-
-/** Sequential tools/calls over each target, sampled alternately so that all see the same machine. */
-async function httpLatency(targets: HttpTarget[], step: ProgressStep): Promise<number[][]> {
-  const clients = await Promise.all(targets.map((target) => target.connect()));
-  const samples = targets.map(() => [] as number[]);
-  for (let i = 0; i < SEQUENTIAL_CALLS + WARM_UP; i++) {
-    for (const [index, client] of clients.entries()) {
-      const started = performance.now();
-      await client.callTool({ name: "echo", arguments: { text: `call ${i}` } });
-      if (i >= WARM_UP) samples[index].push(performance.now() - started);
-      step.tick();
-    }
-  }
-  await Promise.all(clients.map((client) => client.close()));
-  return samples;
-}
-
-/** tools/calls per second with IN_FLIGHT calls over LOAD_CLIENTS clients. */
-async function httpLoad(target: HttpTarget, calls: number, step: ProgressStep): Promise<number> {
-  const clients = await Promise.all(
-    Array.from({ length: LOAD_CLIENTS }, () => target.connect()),
+  let step = progress.step(
+    `${name}: session calls beside raw round trips, then beside ${MODERN} calls`,
+    2 * (SEQUENTIAL_CALLS + WARM_UP),
   );
-  const run = async (total: number) => {
-    let issued = 0;
-    const worker = async (client: Client) => {
-      while (issued < total) {
-        issued++;
-        await client.callTool({ name: "echo", arguments: { text: "load" } });
-        step.tick();
-      }
-    };
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: IN_FLIGHT }, (_, i) => worker(clients[i % clients.length])),
+  const latencies = await latency(counting, target, step);
+  step.done(
+    `session ${ms(percentile(latencies.session, 0.5))} (raw ${
+      ms(percentile(latencies.raw, 0.5))
+    }), ${MODERN} ${ms(percentile(latencies.modern, 0.5))} (session ${
+      ms(percentile(latencies.sessionBesideModern, 0.5))
+    })`,
+  );
+  step = progress.step(`${name}: tools/calls through the proxy`, SEQUENTIAL_CALLS + WARM_UP);
+  const proxied = await proxiedLatency(counting, target, step);
+  step.done(`median ${ms(percentile(proxied, 0.5))}`);
+
+  const shared: Channel[] = Array.from({ length: LOAD_CLIENTS }, () => "shared");
+  const own: Channel[] = Array.from({ length: LOAD_CLIENTS }, (_, i) => i);
+  const sweep = new Map<number, LoadFigures>();
+  for (const level of LEVELS.filter((level) => level !== IN_FLIGHT)) {
+    const clients = shared.slice(0, Math.min(level, LOAD_CLIENTS));
+    step = progress.step(
+      `${name}: load, ${level} in flight over ${clients.length} clients`,
+      warmUpFor(callsAt(level)) + callsAt(level),
     );
-    return total / ((performance.now() - started) / 1000);
+    const figures = await clientLoad(counting, target, processes, "session", clients, level, step);
+    sweep.set(level, figures);
+    step.done(`${perSecond(figures.callsPerSecond)}, p50 ${ms(figures.p50)}`);
+  }
+  const rounds: TargetResult["rounds"] = [];
+  const total = warmUpFor(callsAt(IN_FLIGHT)) + callsAt(IN_FLIGHT);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const of = ROUNDS > 1 ? ` (round ${round} of ${ROUNDS})` : "";
+    /** One load at IN_FLIGHT, shown as a step that ends with its rate. */
+    const measured = async (label: string, run: (step: ProgressStep) => Promise<Measured>) => {
+      const loadStep = progress.step(`${name}: ${label}${of}`, total);
+      const figures = await run(loadStep);
+      loadStep.done(perSecond(figures.callsPerSecond));
+      return figures;
+    };
+    const load = (role: "session" | "modern", channels: Channel[]) => (step: ProgressStep) =>
+      clientLoad(counting, target, processes, role, channels, IN_FLIGHT, step);
+    const rawFigures = await measured(
+      `raw pipeline, ${IN_FLIGHT} in flight`,
+      (step) => ceiling(counting, target, processes, IN_FLIGHT, step),
+    );
+    const sharedFigures = await measured("load, one shared reply queue", load("session", shared));
+    const ownFigures = await measured("load, a reply queue each", load("session", own));
+    const modernFigures = await measured(
+      `load, ${MODERN}, one shared reply queue`,
+      load("modern", shared),
+    );
+    rounds.push({
+      ceiling: rawFigures,
+      shared: sharedFigures,
+      own: ownFigures,
+      modern: modernFigures,
+    });
+  }
+  sweep.set(IN_FLIGHT, medianRound(rounds.map((r) => r.shared), (m) => m.callsPerSecond));
+
+  let memory: TargetResult["memory"];
+  if (target.transport === "sqs") {
+    step = progress.step(`${name}: ${SESSIONS} idle sessions`, SESSIONS);
+    memory = await sessionMemory(counting, step);
+    step.done(
+      `${(memory.heapPerSession / 1024).toFixed(1)} KiB heap, ${
+        (memory.rssPerSession / 1024).toFixed(1)
+      } KiB RSS per session`,
+    );
+  }
+  const minutes = (performance.now() - idleSince) / 60_000;
+  const idleReport = await idle.report();
+  const idleRequests = sum(idleReport.counts);
+  const { firstRequestAt: first, lastRequestAt: last } = idleReport;
+  await Promise.all([session, modern, raw, idle].map((server) => server.stop()));
+  return {
+    name,
+    latency: latencies,
+    proxied,
+    rounds,
+    sweep,
+    idle: {
+      // Spacing, not a count over the window: a window holds a whole number of 20 s polls.
+      requestsPerMinute: idleRequests >= 2 && first !== undefined && last !== undefined
+        ? (idleRequests - 1) / ((last - first) / 60_000)
+        : undefined,
+      requests: idleRequests,
+      minutes,
+    },
+    memory,
   };
-  await run(HTTP_LOAD_WARM_UP);
-  const callsPerSecond = await run(calls);
-  await Promise.all(clients.map((client) => client.close()));
-  return callsPerSecond;
 }
 
-const ms = (value: number) => `${value.toFixed(2)} ms`;
-const row = (label: string, values: string[], target = "") =>
-  report.push(`| ${label} | ${values.join(" | ")} | ${target} |`);
-const median = (samples: number[]) => `median ${ms(percentile(samples, 0.5))}`;
-const perSecond = (value: number) => `${Math.round(value)} calls/s`;
-
-/** SQS and SNS+SQS: latency against raw broker round trips, and throughput under load. */
-async function brokerSection(): Promise<void> {
-  const broker = await startBroker({ childProcess: true });
-  countFetchRequests(
-    broker.endpoint,
-    (name) => fetchCounts.set(name, (fetchCounts.get(name) ?? 0) + 1),
-  );
+/** Heap and RSS per idle 2025 session, from a server process holding `SESSIONS` of them. */
+async function sessionMemory(counting: CountingBroker, step: ProgressStep) {
+  const { broker } = counting;
   const setup = broker.sqsClient();
   const run = crypto.randomUUID().slice(0, 8);
-  const results: Array<{
-    name: string;
-    raw: number[];
-    calls: number[];
-    shared: LoadResult;
-    own: LoadResult;
-    proxied: number[];
-  }> = [];
-  const sequential = SEQUENTIAL_CALLS + WARM_UP;
-  const underLoad = LOAD_WARM_UP + LOAD_CALLS;
-  for (const [name, makeTarget] of [["SQS", sqsTarget], ["SNS+SQS", snsTarget]] as const) {
-    const starting = progress.step(`${name}: queues, topics and the server process`);
-    const target = await makeTarget(setup, run, broker);
-    const server = await startServerProcess(broker, target.serverArgs);
-    starting.done();
-    let step = progress.step(`${name}: raw round trips and tools/calls, alternately`, sequential);
-    const { raw, calls } = await latency(broker, target, step);
-    step.done(`${median(calls)} (raw ${ms(percentile(raw, 0.5))})`);
-    step = progress.step(`${name}: tools/calls through the proxy`, sequential);
-    const proxied = await proxiedLatency(broker, target, step);
-    step.done(median(proxied));
-    const sharedChannel = Array.from({ length: LOAD_CLIENTS }, () => LOAD_CLIENTS);
-    const ownChannels = Array.from({ length: LOAD_CLIENTS }, (_, i) => i);
-    step = progress.step(`${name}: load, one shared reply queue`, underLoad);
-    const shared = await load(broker, target, server, sharedChannel, step);
-    step.done(perSecond(shared.callsPerSecond));
-    step = progress.step(`${name}: load, a reply queue each`, underLoad);
-    const own = await load(broker, target, server, ownChannels, step);
-    step.done(perSecond(own.callsPerSecond));
-    await server.stop();
-    results.push({ name: target.name, raw, calls, proxied, shared, own });
-  }
+  const requests = await ensureQueue(setup, `bench-memory-${run}`);
+  const replies = await ensureQueue(setup, `bench-memory-replies-${run}`);
   setup.destroy();
-  await broker.close();
-  report.push(
-    `broker: ${broker.embedded ? "embedded fauxqs (own process)" : broker.endpoint}; ` +
-      `Deno ${Deno.version.deno}; ${navigator.hardwareConcurrency} cores; ` +
-      `${SEQUENTIAL_CALLS} sequential calls, ${LOAD_CALLS} calls under load; ` +
-      `pollers: server ${SERVER_POLLERS}, client ${CLIENT_POLLERS}\n`,
-  );
-  report.push(`| measure | ${results.map((result) => result.name).join(" | ")} | target |`);
-  report.push(`|---|${results.map(() => "---").join("|")}|---|`);
-  row(
-    "raw broker round trip (send → long-polling receiver), median",
-    results.map((r) => ms(percentile(r.raw, 0.5))),
-  );
-  row(
-    "tools/call, 1 client, median",
-    results.map((r) => ms(percentile(r.calls, 0.5))),
-    "≤ 1.25 × 2 × raw",
-  );
-  row("tools/call, 1 client, p99", results.map((r) => ms(percentile(r.calls, 0.99))));
-  row(
-    "tools/call through the proxy (Streamable HTTP client → proxy → transport), median",
-    results.map((r) => ms(percentile(r.proxied, 0.5))),
-  );
-  row(
-    "proxy overhead (median through the proxy − direct median)",
-    results.map((r) => ms(percentile(r.proxied, 0.5) - percentile(r.calls, 0.5))),
-  );
-  row(
-    "tools/call median ÷ (2 × raw median)",
-    results.map((r) => (percentile(r.calls, 0.5) / (2 * percentile(r.raw, 0.5))).toFixed(2)),
-    "≤ 1.25",
-  );
-  row(
-    `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, one shared reply queue`,
-    results.map((r) => `${Math.round(r.shared.callsPerSecond)}`),
-    "≥ 3,000",
-  );
-  row(
-    "AWS API requests per tools/call at that load",
-    results.map((r) => r.shared.requestsPerCall.toFixed(2)),
-    "≤ 1.0",
-  );
-  row(
-    "CPU per tools/call at that load, clients' process / server process",
-    results.map((r) =>
-      `${r.shared.clientCpuMsPerCall.toFixed(2)} / ${r.shared.serverCpuMsPerCall.toFixed(2)} ms`
-    ),
-  );
-  row(
-    `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, a reply queue each`,
-    results.map((r) => `${Math.round(r.own.callsPerSecond)}`),
-  );
-  row(
-    "AWS API requests per tools/call at that load",
-    results.map((r) => r.own.requestsPerCall.toFixed(2)),
-  );
+  const server = await startServerProcess({
+    transport: "sqs",
+    endpoint: broker.endpoint,
+    queueUrl: requests.url,
+    kind: "v1",
+    options: { maxSessions: SESSIONS + 1000, idleTimeoutMs: 3_600_000 },
+  });
+  const { sqs } = counting.clients(new Map());
+  const open = (count: number, first: number, onOpened?: () => void) =>
+    openIdleSessions({
+      sqs,
+      requestQueueUrl: requests.url,
+      responseQueueUrl: replies.url,
+      count,
+      clientIdPrefix: `memory-${first}-`,
+      onOpened,
+    });
+  // The first sessions load what every session uses; the baseline is taken after them.
+  const warm = Math.min(100, SESSIONS);
+  await open(warm, 0);
+  const before = await server.memory();
+  await open(SESSIONS, warm, () => step.tick());
+  const after = await server.memory();
+  const { sessions } = await server.report();
+  if (sessions !== warm + SESSIONS) {
+    throw new Error(`The memory server holds ${sessions} sessions, not ${warm + SESSIONS}`);
+  }
+  await server.stop();
+  sqs.destroy();
+  return {
+    heapPerSession: (after.heapUsed - before.heapUsed) / SESSIONS,
+    rssPerSession: (after.rss - before.rss) / SESSIONS,
+    sessions,
+  };
 }
 
-/** Webhook and StreamableHTTP+Webhook beside the SDK's Streamable HTTP, all on loopback. */
-async function httpSection(): Promise<void> {
-  const httpTargets = [
-    await webhookTarget(),
-    hybridTarget(false),
-    hybridTarget(true),
-    streamableHttpTarget(),
-  ];
-  let step = progress.step(
-    "HTTP: tools/calls over each transport, alternately",
-    (SEQUENTIAL_CALLS + WARM_UP) * httpTargets.length,
-  );
-  const httpSamples = await httpLatency(httpTargets, step);
-  step.done(
-    httpTargets.map((target, i) => `${target.name} ${ms(percentile(httpSamples[i], 0.5))}`)
-      .join(", "),
-  );
-  const httpThroughput: number[] = [];
-  for (const target of httpTargets) {
-    step = progress.step(`HTTP: load, ${target.name}`, HTTP_LOAD_WARM_UP + HTTP_LOAD_CALLS);
-    httpThroughput.push(await httpLoad(target, HTTP_LOAD_CALLS, step));
-    step.done(perSecond(httpThroughput.at(-1)!));
+function verdict(met: boolean, text: string): string {
+  verdicts.push({ met, text });
+  return met ? "met" : "missed";
+}
+
+/** SQS and SNS+SQS: latency against raw broker round trips, costs and throughput under load. */
+async function brokerSection(): Promise<void> {
+  const broker = await startBroker({ childProcess: true });
+  const counting = new CountingBroker(broker);
+  const setup = broker.sqsClient();
+  const setupSns = broker.snsClient();
+  const run = crypto.randomUUID().slice(0, 8);
+  const channels = LOAD_CLIENTS;
+  const results: TargetResult[] = [];
+  for (const makeTarget of [sqsTarget, snsTarget]) {
+    const target = makeTarget === sqsTarget
+      ? await sqsTarget(setup, run, channels, CLIENT_OPTIONS)
+      : await snsTarget(setup, setupSns, run, channels, CLIENT_OPTIONS);
+    results.push(await runTarget(counting, target));
   }
-  for (const target of httpTargets) await target.close();
-  const http = httpSamples.at(-1)!;
-  report.push(
-    `\nOver HTTP on loopback, client and server in one process, calls sampled alternately:\n`,
+  setup.destroy();
+  setupSns.destroy();
+  await broker.close();
+  printBrokerTables(broker, results);
+}
+
+function printBrokerTables(broker: Broker, results: TargetResult[]): void {
+  const names = results.map((r) => r.name);
+  const med = (values: number[]) => median(values);
+  /** The median over rounds, with the range when there were several. */
+  const over = (pick: (round: TargetResult["rounds"][number]) => number, digits = 0) =>
+    results.map((r) => {
+      const values = r.rounds.map(pick);
+      const text = med(values).toFixed(digits);
+      return values.length > 1
+        ? `${text} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
+        : text;
+    });
+  report.line(
+    `broker: ${broker.embedded ? "embedded fauxqs (own process)" : broker.endpoint}; ` +
+      `Deno ${Deno.version.deno}; ${navigator.hardwareConcurrency} cores; ` +
+      `${SEQUENTIAL_CALLS} sequential calls, ${
+        callsAt(IN_FLIGHT)
+      } calls at ${IN_FLIGHT} in flight` +
+      `${ROUNDS > 1 ? ` (medians of ${ROUNDS} rounds, ranges in brackets)` : ""}` +
+      `${QUICK ? " (BENCH_QUICK: rough figures)" : ""}; long polls ` +
+      `per queue: server ${SERVER_POLLERS ?? "adaptive, default most"}, clients ` +
+      `${CLIENT_POLLERS ?? "adaptive, default most"}, raw pipeline ${RAW_POLLS}`,
   );
-  report.push(`| measure | ${httpTargets.map((target) => target.name).join(" | ")} | target |`);
-  report.push(`|---|${httpTargets.map(() => "---").join("|")}|---|`);
-  row("tools/call, 1 client, median", httpSamples.map((samples) => ms(percentile(samples, 0.5))));
-  row("tools/call, 1 client, p99", httpSamples.map((samples) => ms(percentile(samples, 0.99))));
-  row(
-    "÷ SDK Streamable HTTP, median / p99",
-    httpSamples.map((samples) =>
-      `${(percentile(samples, 0.5) / percentile(http, 0.5)).toFixed(2)} / ${
-        (percentile(samples, 0.99) / percentile(http, 0.99)).toFixed(2)
-      }`
+  report.table(["measure", ...names, "target"]);
+  const p = (samples: number[], q: number) => percentile(samples, q);
+  report.row(
+    "raw broker round trip (send → long-polling receiver), median",
+    results.map((r) => ms(p(r.latency.raw, 0.5))),
+  );
+  report.row(
+    "tools/call, 1 client, median / p99",
+    results.map((r) => `${ms(p(r.latency.session, 0.5))} / ${ms(p(r.latency.session, 0.99))}`),
+  );
+  const ratios = results.map((r) => p(r.latency.session, 0.5) / (2 * p(r.latency.raw, 0.5)));
+  report.row(
+    "tools/call median ÷ (2 × raw median)",
+    ratios.map((ratio, i) =>
+      `${ratio.toFixed(2)} (${
+        verdict(ratio <= 1.25, `${names[i]}: latency ratio ${ratio.toFixed(2)} ≤ 1.25`)
+      })`
     ),
-    "≤ 2 (webhook)",
+    "≤ 1.25",
   );
-  row(
-    `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients`,
-    httpThroughput.map((value) => `${Math.round(value)}`),
+  report.row(
+    `${MODERN} tools/call (SDK v2 client and server, no session), 1 client, median / p99 ` +
+      "(session calls sampled beside them)",
+    results.map((r) =>
+      `${ms(p(r.latency.modern, 0.5))} / ${ms(p(r.latency.modern, 0.99))} (${
+        ms(p(r.latency.sessionBesideModern, 0.5))
+      } / ${ms(p(r.latency.sessionBesideModern, 0.99))})`
+    ),
+    "≤ session",
   );
+  report.row(
+    "tools/call through the proxy (Streamable HTTP client → proxy → transport), median",
+    results.map((r) => ms(p(r.proxied, 0.5))),
+  );
+  report.row(
+    "proxy overhead (median through the proxy − direct median)",
+    results.map((r) => ms(p(r.proxied, 0.5) - p(r.latency.session, 0.5))),
+  );
+  const minimum: Record<string, number> = { SQS: 3000, "SNS+SQS": 2000 };
+  report.row(
+    `raw pipeline (the broker work of tools/call, no MCP, ${RAW_POLLS} long polls per queue), ` +
+      `calls/s at ${IN_FLIGHT} in flight: the ceiling`,
+    over((round) => round.ceiling.callsPerSecond),
+  );
+  report.row(
+    `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, one shared reply queue`,
+    results.map((r, i) => {
+      const real = med(r.rounds.map((round) => round.shared.callsPerSecond));
+      const top = med(r.rounds.map((round) => round.ceiling.callsPerSecond));
+      const met = real >= minimum[r.name] || real * 1.2 >= top;
+      return `${over((round) => round.shared.callsPerSecond)[i]} (${
+        verdict(
+          met,
+          `${r.name}: ${Math.round(real)} calls/s ≥ ${minimum[r.name]}, or ≥ ceiling ${
+            Math.round(top)
+          } ÷ 1.2`,
+        )
+      })`;
+    }),
+    "≥ 3,000 (SQS), ≥ 2,000 (SNS+SQS), or ≥ ceiling ÷ 1.2",
+  );
+  report.row(
+    "tools/call/s ÷ ceiling",
+    results.map((r) =>
+      (med(r.rounds.map((round) => round.shared.callsPerSecond)) /
+        med(r.rounds.map((round) => round.ceiling.callsPerSecond))).toFixed(2)
+    ),
+    "≥ 0.83",
+  );
+  report.row(
+    "AWS API requests per tools/call at that load (raw pipeline)",
+    results.map((r, i) =>
+      `${over((round) => round.shared.requestsPerCall, 2)[i]} (${
+        med(r.rounds.map((round) => round.ceiling.requestsPerCall)).toFixed(2)
+      })`
+    ),
+    "≤ 1.0",
+  );
+  report.row(
+    "CPU per tools/call at that load: clients' process / server process / broker",
+    results.map((r) => {
+      const m = medianRound(r.rounds.map((round) => round.shared), (x) => x.callsPerSecond).cpu;
+      return `${m.clients.toFixed(2)} / ${m.server.toFixed(2)} / ${m.broker?.toFixed(2) ?? "–"} ms`;
+    }),
+  );
+  report.row(
+    `tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, a reply queue each`,
+    over((round) => round.own.callsPerSecond),
+  );
+  report.row(
+    "AWS API requests per tools/call at that load",
+    results.map((r, i) => {
+      const perCall = med(r.rounds.map((round) => round.own.requestsPerCall));
+      return `${over((round) => round.own.requestsPerCall, 2)[i]} (${
+        verdict(
+          perCall <= 1,
+          `${r.name}: ${perCall.toFixed(2)} requests per call ≤ 1.0, a reply queue each`,
+        )
+      })`;
+    }),
+    "≤ 1.0",
+  );
+  report.row(
+    `${MODERN} tools/call/s, ${IN_FLIGHT} in flight over ${LOAD_CLIENTS} clients, one shared reply queue`,
+    over((round) => round.modern.callsPerSecond),
+    "≥ session",
+  );
+  report.row(
+    `${MODERN}: AWS API requests per tools/call at that load`,
+    over((round) => round.modern.requestsPerCall, 2),
+    "≤ session",
+  );
+  report.row(
+    `${MODERN}: CPU per tools/call at that load: clients' process / server process`,
+    results.map((r) => {
+      const m = medianRound(r.rounds.map((round) => round.modern), (x) => x.callsPerSecond).cpu;
+      return `${m.clients.toFixed(2)} / ${m.server.toFixed(2)} ms`;
+    }),
+  );
+  report.row(
+    "idle server: AWS API requests per minute (one long poll)",
+    results.map(({ name, idle }) => {
+      const over = `${idle.requests} requests in ${idle.minutes.toFixed(1)} min`;
+      if (idle.requestsPerMinute === undefined) return `– (${over}: too few to tell)`;
+      const rate = idle.requestsPerMinute.toFixed(1);
+      const met = verdict(
+        idle.requestsPerMinute <= 3,
+        `${name}: ${rate} idle requests per minute ≤ 3`,
+      );
+      return `${rate} (${met}; ${over})`;
+    }),
+    "≤ 3",
+  );
+  report.row(
+    `memory per idle 2025 session at ${SESSIONS} sessions, heap / RSS`,
+    results.map((r) => {
+      if (!r.memory) return "(as SQS)";
+      const heap = r.memory.heapPerSession / 1024;
+      const rss = r.memory.rssPerSession / 1024;
+      return `${heap.toFixed(1)} / ${rss.toFixed(1)} KiB (${
+        verdict(
+          heap <= 50 && rss <= 50,
+          `memory per session ${heap.toFixed(1)} / ${rss.toFixed(1)} KiB ≤ 50`,
+        )
+      })`;
+    }),
+    "≤ 50 KiB",
+  );
+
+  report.line(
+    `\nSession calls (SDK v1 client and server) at each load, over up to ${LOAD_CLIENTS} clients ` +
+      `on one shared reply queue:`,
+  );
+  report.table([
+    "calls in flight",
+    ...names.flatMap((name) => [`${name} calls/s`, `${name} p50`, `${name} p99`]),
+    "target",
+  ]);
+  for (const level of LEVELS) {
+    report.row(
+      String(level),
+      results.flatMap((r) => {
+        const figures = r.sweep.get(level)!;
+        return [String(Math.round(figures.callsPerSecond)), ms(figures.p50), ms(figures.p99)];
+      }),
+    );
+  }
 }
 
 if (ONLY !== "http") await brokerSection();
-if (ONLY !== "broker") await httpSection();
-console.log(report.join("\n"));
+if (ONLY !== "broker") {
+  await httpSection(progress, report, {
+    calls: SEQUENTIAL_CALLS,
+    warmUp: WARM_UP,
+    loadCalls: HTTP_LOAD_CALLS,
+    inFlight: IN_FLIGHT,
+    clients: LOAD_CLIENTS,
+  });
+}
+console.log(report.text());
+if (verdicts.length > 0) {
+  console.log("\nTargets:");
+  for (const { met, text } of verdicts) console.log(`- ${met ? "met" : "MISSED"}: ${text}`);
+}
+if (STRICT && verdicts.some((v) => !v.met)) Deno.exit(1);

@@ -15,6 +15,7 @@ import {
   requestIdOf,
 } from "../session/envelope.ts";
 import { describeError, type Logger } from "../session/logger.ts";
+import { promiseWithResolvers } from "../session/runtime.ts";
 
 /** How long a proxy waits for the server behind it; both front ends take these. */
 export interface ProxyWaitOptions {
@@ -88,7 +89,7 @@ export class ProxySession {
   /** Which client request a progress token belongs to, so progress goes on that request's stream. */
   readonly #progress = new Map<string | number, RequestId>();
   #closing?: Promise<void>;
-  readonly #closed = Promise.withResolvers<void>();
+  readonly #closed = promiseWithResolvers<void>();
   /** Sides that reported their own close (onclose), so they are not closed again. */
   readonly #sidesClosed = new Set<Transport>();
 

@@ -22,6 +22,7 @@ import { HEADER } from "../session/envelope_codec.ts";
 import { describeError, type Logger } from "../session/logger.ts";
 import { jsonRpcErrorResponse } from "../transports/http/http_message.ts";
 import { refusalStatus, standardHeaderRefusal } from "./modern_http_binding.ts";
+import { promiseWithResolvers } from "../session/runtime.ts";
 
 /** What {@linkcode StatelessForwarder} needs from its proxy. */
 export interface StatelessForwarderOptions {
@@ -147,9 +148,9 @@ export class StatelessForwarder {
       },
     });
     const writer = writable.getWriter();
-    const answered = Promise.withResolvers<JSONRPCMessage>();
+    const answered = promiseWithResolvers<JSONRPCMessage>();
     // What comes first decides the response's status (undefined: it ended with nothing).
-    const first = Promise.withResolvers<JSONRPCMessage | undefined>();
+    const first = promiseWithResolvers<JSONRPCMessage | undefined>();
     let done = false;
     let finished: Promise<void> | undefined;
     const finish = (answer?: JSONRPCMessage): Promise<void> =>

@@ -16,6 +16,7 @@ import type {
 import { serveStdio, type StdioServerHandle } from "@modelcontextprotocol/server/stdio";
 import type { JSONRPCMessage, RequestId } from "../sdk.ts";
 import { isResponse } from "./envelope.ts";
+import { promiseWithResolvers } from "./runtime.ts";
 
 /** The `_meta` key with which a subscription's notifications name their `subscriptions/listen`. */
 const SUBSCRIPTION_ID_META_KEY = "io.modelcontextprotocol/subscriptionId";
@@ -69,7 +70,7 @@ class ConnectionChannel implements TransportV2 {
   onerror?: (error: Error) => void;
   onmessage?: TransportV2["onmessage"];
   readonly #out: ClientConnectionOptions["out"];
-  readonly #started = Promise.withResolvers<void>();
+  readonly #started = promiseWithResolvers<void>();
   #closed = false;
 
   constructor(out: ClientConnectionOptions["out"]) {

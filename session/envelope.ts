@@ -95,7 +95,7 @@ export const JSONRPC_ERROR = {
  *
  * @example
  * ```ts
- * import { PROTOCOL_VERSION_META_KEY } from "@asyncmcp/asyncmcp/session";
+ * import { PROTOCOL_VERSION_META_KEY } from "./envelope.ts";
  *
  * console.log(PROTOCOL_VERSION_META_KEY); // "io.modelcontextprotocol/protocolVersion"
  * ```
@@ -110,7 +110,7 @@ export const PROTOCOL_VERSION_META_KEY = "io.modelcontextprotocol/protocolVersio
  *
  * @example
  * ```ts
- * import { modernRevisionOf } from "@asyncmcp/asyncmcp/session";
+ * import { modernRevisionOf } from "./envelope.ts";
  *
  * console.log(modernRevisionOf({
  *   jsonrpc: "2.0",
@@ -138,7 +138,7 @@ function carriesModernEnvelope(message: JSONRPCMessage): boolean {
  *
  * @example
  * ```ts
- * import { methodOf } from "@asyncmcp/asyncmcp/session";
+ * import { methodOf } from "./envelope.ts";
  *
  * console.log(methodOf({ jsonrpc: "2.0", id: 1, method: "ping" })); // "ping"
  * ```
@@ -152,7 +152,7 @@ export function methodOf(message: JSONRPCMessage): string | undefined {
  *
  * @example
  * ```ts
- * import { requestIdOf } from "@asyncmcp/asyncmcp/session";
+ * import { requestIdOf } from "./envelope.ts";
  *
  * console.log(requestIdOf({ jsonrpc: "2.0", id: 1, method: "ping" })); // 1
  * ```
@@ -166,7 +166,7 @@ export function requestIdOf(message: JSONRPCMessage): RequestId | undefined {
  *
  * @example
  * ```ts
- * import { isRequest } from "@asyncmcp/asyncmcp/session";
+ * import { isRequest } from "./envelope.ts";
  *
  * console.log(isRequest({ jsonrpc: "2.0", method: "notifications/initialized" })); // false
  * ```
@@ -180,7 +180,7 @@ export function isRequest(message: JSONRPCMessage): boolean {
  *
  * @example
  * ```ts
- * import { isResponse } from "@asyncmcp/asyncmcp/session";
+ * import { isResponse } from "./envelope.ts";
  *
  * console.log(isResponse({ jsonrpc: "2.0", id: 1, result: {} })); // true
  * ```
@@ -214,7 +214,7 @@ export function errorResponse(
  *
  * @example
  * ```ts
- * import { parseJsonRpc } from "@asyncmcp/asyncmcp/session";
+ * import { parseJsonRpc } from "./envelope.ts";
  *
  * const parsed = parseJsonRpc("[1, 2]");
  * if (!parsed.ok) console.log(parsed.error.code); // -32600: batches are not supported
@@ -249,7 +249,7 @@ export type ParsedJsonRpc =
  *
  * @example
  * ```ts
- * import { checkJsonRpc } from "@asyncmcp/asyncmcp/session";
+ * import { checkJsonRpc } from "./envelope.ts";
  *
  * console.log(checkJsonRpc({ jsonrpc: "2.0", method: "notifications/initialized" }).ok); // true
  * console.log(checkJsonRpc({ jsonrpc: "2.0", id: 1.5, method: "ping" }).ok); // false

@@ -15,21 +15,12 @@
  */
 
 export {
-  checkJsonRpc,
   type Envelope,
   errorResponse,
   type Incoming,
   type InvalidEnvelope,
-  isRequest,
-  isResponse,
   JSONRPC_ERROR,
   type JsonRpcErrorObject,
-  methodOf,
-  modernRevisionOf,
-  type ParsedJsonRpc,
-  parseJsonRpc,
-  PROTOCOL_VERSION_META_KEY,
-  requestIdOf,
   type Routing,
 } from "./envelope.ts";
 export {
@@ -66,19 +57,12 @@ export {
   silentLogger,
 } from "./logger.ts";
 export { type AddressPolicy, type AddressVerdict, allowAddresses } from "./address_policy.ts";
-export {
-  readReturnAddress,
-  type ReturnAddressKey,
-  takeReturnSecret,
-  withMeta,
-} from "./return_address.ts";
+export type { ReturnAddressKey } from "./return_address.ts";
 export { MemorySessionStore, type SessionRecord, type SessionStore } from "./session_store.ts";
 export { type KvLike, KvSessionStore, type KvSessionStoreOptions } from "./kv_session_store.ts";
-export { type SessionSend, SessionTransport } from "./session_transport.ts";
 export {
   type ConnectableServer,
   type ListChange,
-  newHexSessionId,
   type ServerFactoryContext,
   type SessionEnder,
   SessionHost,
@@ -87,7 +71,5 @@ export {
   type SessionOptions,
 } from "./session_host.ts";
 export { HostedServer } from "./hosted_server.ts";
-export { legacyOnlyError, servesBothEras } from "./server_eras.ts";
-export { pause } from "./pause.ts";
 export { type ReplyRoute, ReplyRouter, type ReplyRouterOptions } from "./reply_router.ts";
 export { ClientTransport, type ClientTransportOptions } from "./client_transport.ts";

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { pause } from "@asyncmcp/asyncmcp/session";
+ * import { pause } from "./pause.ts";
  *
  * await pause(10, AbortSignal.timeout(1000));
  * ```

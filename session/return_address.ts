@@ -25,7 +25,7 @@ export interface ReturnAddressKey {
  *
  * @example
  * ```ts
- * import { readReturnAddress } from "@asyncmcp/asyncmcp/session";
+ * import { readReturnAddress } from "./return_address.ts";
  *
  * const address = readReturnAddress(
  *   { jsonrpc: "2.0", id: 0, method: "initialize", params: { response_queue_url: "https://q" } },
@@ -55,7 +55,7 @@ export function readReturnAddress(
  *
  * @example
  * ```ts
- * import { withMeta } from "@asyncmcp/asyncmcp/session";
+ * import { withMeta } from "./return_address.ts";
  *
  * const message = withMeta(
  *   { jsonrpc: "2.0", id: 0, method: "initialize", params: {} },
@@ -78,7 +78,7 @@ export function withMeta(
  *
  * @example
  * ```ts
- * import { takeReturnSecret } from "@asyncmcp/asyncmcp/session";
+ * import { takeReturnSecret } from "./return_address.ts";
  *
  * const { message, secret } = takeReturnSecret(
  *   { jsonrpc: "2.0", id: 0, method: "initialize", params: { _meta: { webhookSecret: "s3cret" } } },

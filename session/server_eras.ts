@@ -16,7 +16,7 @@ import type { ConnectableServer } from "./session_registry.ts";
  * @example
  * ```ts
  * import { McpServer } from "@asyncmcp/asyncmcp/sdk";
- * import { servesBothEras } from "@asyncmcp/asyncmcp/session";
+ * import { servesBothEras } from "./server_eras.ts";
  *
  * console.log(servesBothEras(new McpServer({ name: "v1", version: "1.0.0" }))); // false
  * ```
@@ -35,7 +35,7 @@ export function servesBothEras(server: ConnectableServer): boolean {
  *
  * @example
  * ```ts
- * import { legacyOnlyError } from "@asyncmcp/asyncmcp/session";
+ * import { legacyOnlyError } from "./server_eras.ts";
  *
  * console.log(legacyOnlyError({ jsonrpc: "2.0", id: 1, method: "server/discover" }).code); // -32601
  * ```

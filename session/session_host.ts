@@ -16,6 +16,7 @@ import { consoleLogger, describeError, type Logger } from "./logger.ts";
 import type { Outbox } from "./outbox.ts";
 import { errorResponse, JSONRPC_ERROR, modernRevisionOf } from "./envelope.ts";
 import { ReturnPath } from "./return_path.ts";
+import { unrefTimer } from "./runtime.ts";
 import { type ListChange, StatelessRequests } from "./stateless_requests.ts";
 import type { ReturnAddressKey } from "./return_address.ts";
 import { type ConnectableServer, SessionRegistry } from "./session_registry.ts";
@@ -127,7 +128,7 @@ const DEFAULT_CLOSE_GRACE_MS = 500;
  *
  * @example
  * ```ts
- * import { newHexSessionId } from "@asyncmcp/asyncmcp/session";
+ * import { newHexSessionId } from "./session_host.ts";
  *
  * console.log(/^[0-9a-f]{32}$/.test(newHexSessionId())); // true
  * ```
@@ -290,21 +291,29 @@ export class SessionHost {
     this.#unsubscribe = this.#options.bus?.subscribe((event) =>
       this.notifyChanged(listChangeOf(event))
     );
-    await this.#options.inbox.start((deliveries) => {
-      for (const delivery of deliveries) this.#accept(delivery);
-    });
-    if (this.#closed) return;
-    const sweepEveryMs = Math.min(
-      Math.max(
-        Math.min(this.#idleTimeoutMs, this.#requestTimeoutMs, this.#statelessIdleMs) / 4,
-        10,
-      ),
-      60_000,
-    );
-    this.#sweeper = setInterval(() => this.#sweep(), sweepEveryMs);
-    // Housekeeping alone must not keep a process alive: `deno serve` exits on SIGINT/SIGTERM
-    // only once nothing else holds the event loop.
-    Deno.unrefTimer(this.#sweeper);
+    try {
+      await this.#options.inbox.start((deliveries) => {
+        for (const delivery of deliveries) this.#accept(delivery);
+      });
+      if (this.#closed) return;
+      const sweepEveryMs = Math.min(
+        Math.max(
+          Math.min(this.#idleTimeoutMs, this.#requestTimeoutMs, this.#statelessIdleMs) / 4,
+          10,
+        ),
+        60_000,
+      );
+      this.#sweeper = setInterval(() => this.#sweep(), sweepEveryMs);
+      // Housekeeping alone must not keep a process alive: `deno serve` exits on SIGINT/SIGTERM
+      // only once nothing else holds the event loop.
+      unrefTimer(this.#sweeper);
+    } catch (error) {
+      // A failed start leaves nothing running: whatever the inbox started stops with it.
+      await this.close().catch((closeError) =>
+        this.#logger.log("warn", "host.close_failed", { error: describeError(closeError) })
+      );
+      throw error;
+    }
   }
 
   /**

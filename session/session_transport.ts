@@ -20,7 +20,7 @@ export type SessionSend = (
  * @example Connect an MCP server to a session transport
  * ```ts
  * import { McpServer } from "@asyncmcp/asyncmcp/sdk";
- * import { SessionTransport } from "@asyncmcp/asyncmcp/session";
+ * import { SessionTransport } from "./session_transport.ts";
  *
  * const transport = new SessionTransport("session-1", (message) => {
  *   console.log("server says", message);

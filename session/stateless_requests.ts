@@ -31,6 +31,7 @@ import type { Conversation, ReturnPath } from "./return_path.ts";
 import type { ReturnAddressKey } from "./return_address.ts";
 import { legacyOnlyError, servesBothEras } from "./server_eras.ts";
 import type { ConnectableServer } from "./session_registry.ts";
+import { promiseWithResolvers } from "./runtime.ts";
 
 /** What {@linkcode StatelessRequests} needs from its host. */
 export interface StatelessRequestsOptions {
@@ -347,7 +348,7 @@ export class StatelessRequests {
       this.#pins.set(key, known);
       return known;
     }
-    const ready = Promise.withResolvers<ClientConnection>();
+    const ready = promiseWithResolvers<ClientConnection>();
     const pin: Pin = {
       key,
       ready: ready.promise,

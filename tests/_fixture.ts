@@ -98,7 +98,7 @@ export async function withBroker(fn: (context: BrokerContext) => Promise<void>):
 }
 
 /** The environment that points a child process's AWS clients at the test's broker. */
-export function brokerEnv(context: BrokerContext): Record<string, string> {
+export function brokerEnv(context: Pick<BrokerContext, "broker">): Record<string, string> {
   const { broker } = context;
   // An external broker (LocalStack, AWS) takes this process's own AWS settings, credentials and
   // profile included.

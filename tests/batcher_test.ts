@@ -81,6 +81,29 @@ Deno.test("Batcher collects items that arrive while every slot is busy into the 
   assert.deepEqual(calls, [[1], [2, 3, 4]]);
 });
 
+Deno.test("Batcher runs full batches at once up to maxConcurrentFull while a partial one waits for a slot", async () => {
+  const calls: number[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const batcher = new Batcher<number>({
+    maxItems: 2,
+    maxConcurrent: 1,
+    maxConcurrentFull: 3,
+    run: async (items) => {
+      calls.push(items);
+      await gate;
+      return items.map(() => undefined);
+    },
+  });
+  const sent = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((item) => batcher.add(item));
+  await Promise.resolve();
+  assert.deepEqual(calls, [[1, 2], [3, 4], [5, 6]]);
+  release();
+  await Promise.all(sent);
+  // Once the backlog is down to a partial batch, one call at a time again.
+  assert.deepEqual(calls.slice(3), [[7, 8], [9]]);
+});
+
 Deno.test("Batcher throws a RangeError for maxItems below 1", () => {
   assert.throws(
     () => new Batcher<number>({ maxItems: 0, maxConcurrent: 1, run: () => Promise.resolve([]) }),

@@ -13,10 +13,27 @@ function deno(args: string[], env: Record<string, string> = {}): Deno.Command {
   });
 }
 
-Deno.test("examples: the webhook server runs under deno serve and the webhook client uses it", async () => {
+Deno.test("examples: the webhook server, copied out of the repository, runs under deno serve and the webhook client uses it", async () => {
   const dir = await Deno.makeTempDir();
+  // Alone in a folder of its own, as on Deno Deploy: only its jsr: and npm: imports can resolve.
+  // This checkout's deno.json (name and version) stands in for JSR for its jsr: imports.
+  await Deno.copyFile(new URL("examples/webhook_server.ts", ROOT), `${dir}/webhook_server.ts`);
   const server = deno(
-    ["serve", "--allow-all", "--host", "127.0.0.1", "--port", "0", "examples/webhook_server.ts"],
+    [
+      "serve",
+      "--config",
+      new URL("deno.json", ROOT).pathname,
+      "--unstable-kv",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      `${dir}/webhook_server.ts`,
+    ],
     { ASYNCMCP_ALLOW_HOSTS: "127.0.0.1", DENO_KV_PATH: `${dir}/kv.sqlite3` },
   ).spawn();
   const announcements = server.stderr.pipeThrough(new TextDecoderStream()).getReader();

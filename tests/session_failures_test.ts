@@ -3,6 +3,7 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { MemorySessionStore, type SessionRecord } from "../session/session_store.ts";
 import { SqsInbox, SqsServer } from "../transports/sqs/mod.ts";
 import {
+  type BrokerContext,
   connectSqsClient,
   createTestServer,
   eventually,
@@ -77,15 +78,35 @@ Deno.test("SqsInbox turns a message its decoder cannot read into a parse error i
   });
 });
 
+/** The URL of a queue that does not exist, beside one that does. */
+async function missingQueueUrl(context: BrokerContext): Promise<string> {
+  const queue = await context.queue("exists");
+  return queue.url.replace(/exists-[^/]+$/, "missing");
+}
+
 Deno.test("SqsInbox reports a queue that does not exist when it starts", async () => {
   await withBroker(async (context) => {
-    const queue = await context.queue("exists");
     const inbox = new SqsInbox({
       sqs: context.sqs,
-      queueUrl: queue.url.replace(/exists-[^/]+$/, "missing"),
+      queueUrl: await missingQueueUrl(context),
       waitTimeSeconds: 1,
     });
     await assert.rejects(inbox.start(() => {}), /GetQueueAttributes failed/);
     await inbox.close();
+  });
+});
+
+Deno.test("SqsServer.start() on a queue that does not exist rejects and leaves nothing running", async () => {
+  await withBroker(async (context) => {
+    const server = new SqsServer({
+      sqs: context.sqs,
+      requestQueueUrl: await missingQueueUrl(context),
+      waitTimeSeconds: 1,
+      createServer: () => createTestServer(),
+      logger: recordingLogger(),
+    });
+    await assert.rejects(server.start(), /GetQueueAttributes failed/);
+    assert.equal(server.status.running, false);
+    await server.close();
   });
 });

@@ -48,7 +48,7 @@ const CANONICAL_HOSTS = [
  *
  * @example
  * ```ts
- * import { parseQueueUrl } from "@asyncmcp/asyncmcp/sqs";
+ * import { parseQueueUrl } from "./aws_address.ts";
  *
  * console.log(parseQueueUrl("https://sqs.eu-west-1.amazonaws.com/123456789012/q")?.region);
  * ```
@@ -94,7 +94,7 @@ const QUEUE_URL =
  *
  * @example
  * ```ts
- * import { parseArn } from "@asyncmcp/asyncmcp/sqs";
+ * import { parseArn } from "./aws_address.ts";
  *
  * console.log(parseArn("arn:aws:sns:us-east-1:123456789012:replies")?.account);
  * ```

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { environmentVariable } from "../../session/runtime.ts";
+
 /**
  * How the hot calls (send, receive, delete, visibility changes, publish) reach AWS: `"fetch"`
  * signs and sends them itself with the SDK client's credentials, region and endpoint; `"sdk"`
@@ -53,7 +55,7 @@ export interface AwsHttpOptions {
  * ```
  */
 export function resolveAwsHttp(choice?: AwsHttp): AwsHttp {
-  const value = choice ?? environment("ASYNCMCP_AWS_HTTP") ?? "fetch";
+  const value = choice ?? environmentVariable("ASYNCMCP_AWS_HTTP") ?? "fetch";
   if (value !== "fetch" && value !== "sdk") {
     throw new RangeError(
       `Cannot choose AWS HTTP path as 'awsHttp' must be "fetch" or "sdk": current value is ${value}`,
@@ -81,13 +83,4 @@ export function callsFor<Client extends object, Calls>(
   let byChoice = cache.get(client);
   if (!byChoice) cache.set(client, byChoice = {});
   return byChoice[choice] ??= build[choice](client);
-}
-
-function environment(name: string): string | undefined {
-  try {
-    return (globalThis as { Deno?: typeof Deno }).Deno?.env.get(name) || undefined;
-  } catch {
-    // Without --allow-env the variable cannot be read: the default applies.
-    return undefined;
-  }
 }

@@ -15,6 +15,12 @@ export interface BatcherOptions<T> {
   /** Most batch calls running at once; items added meanwhile wait and travel together. */
   maxConcurrent: number;
   /**
+   * Most batch calls running at once while a full batch (`maxItems`) is waiting: a backlog goes
+   * out in parallel rather than growing behind `maxConcurrent` calls, while partial batches
+   * still wait for a slot and fill up. @default {maxConcurrent}
+   */
+  maxConcurrentFull?: number;
+  /**
    * When a batch goes out: `"microtask"` at the end of the current tick (for sends, where
    * latency counts), `"macrotask"` after pending work such as handlers has run (for
    * acknowledgements, which nobody waits for). @default {"microtask"}
@@ -39,7 +45,7 @@ interface Pending<T> {
  *
  * @example Batch deletes
  * ```ts
- * import { Batcher } from "@asyncmcp/asyncmcp/sqs";
+ * import { Batcher } from "./batcher.ts";
  *
  * const batcher = new Batcher<string>({
  *   maxItems: 10,
@@ -55,6 +61,7 @@ interface Pending<T> {
 export class Batcher<T> {
   #options: BatcherOptions<T>;
   #maxBytes: number;
+  #maxConcurrentFull: number;
   #pending: Pending<T>[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -70,6 +77,7 @@ export class Batcher<T> {
     }
     this.#options = options;
     this.#maxBytes = options.maxBytes ?? Infinity;
+    this.#maxConcurrentFull = Math.max(options.maxConcurrent, options.maxConcurrentFull ?? 0);
   }
 
   /** Queues an item; resolves once its batch call succeeded for it, rejects with its error. */
@@ -96,7 +104,7 @@ export class Batcher<T> {
   }
 
   #drain(): void {
-    while (this.#pending.length > 0 && this.#inFlight < this.#options.maxConcurrent) {
+    while (this.#pending.length > 0 && this.#inFlight < this.#slots()) {
       const batch = this.#take();
       this.#inFlight++;
       this.#options.run(batch.map((entry) => entry.item)).then(
@@ -119,6 +127,13 @@ export class Batcher<T> {
         }
       });
     }
+  }
+
+  /** Calls that may run now: more while a full batch waits. */
+  #slots(): number {
+    return this.#pending.length >= this.#options.maxItems
+      ? this.#maxConcurrentFull
+      : this.#options.maxConcurrent;
   }
 
   #take(): Pending<T>[] {

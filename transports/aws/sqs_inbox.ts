@@ -28,7 +28,12 @@ export interface SqsPollOptions extends AwsHttpOptions {
    * handled. @default the queue's own `VisibilityTimeout` (30 when it cannot be read)
    */
   visibilityTimeoutSeconds?: number;
-  /** Long polls running at once on the queue. @default {1} */
+  /**
+   * Most long polls running at once on the queue. One always runs; a further one opens while
+   * receives come back full (`maxMessages` messages: more are waiting) and closes as soon as one
+   * of its receives does not, so an idle or lightly used queue costs one poll and its latency
+   * is that of one poll, while a busy queue is read by several at once. @default {4}
+   */
   pollers?: number;
 }
 
@@ -62,6 +67,8 @@ export interface SqsInboxStatus {
   running: boolean;
   /** Received messages not yet acknowledged, released or rejected. */
   unsettled: number;
+  /** Long polls running now: 1 while receives come back short, up to `pollers` while full. */
+  pollers: number;
 }
 
 interface QueueFacts {
@@ -74,6 +81,8 @@ const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 20_000;
 const AUTH_BACKOFF_MS = 10_000;
 const SETTLE_ATTEMPTS = 3;
+/** The default most long polls per queue (`pollers`). */
+const DEFAULT_MAX_POLLERS = 4;
 /** How long close() waits for its wake messages to end the long polls before abandoning them. */
 const WAKE_WAIT_MS = 1000;
 
@@ -100,12 +109,15 @@ export class SqsInbox implements Inbox {
   #logger: Logger;
   #waitTimeSeconds: number;
   #maxMessages: number;
-  #pollers: number;
+  #maxPollers: number;
   #decode: (message: Message) => Incoming;
   #facts: QueueFacts = { visibilityTimeoutSeconds: 30, hasRedrivePolicy: false, fifo: false };
   #handler?: DeliveryHandler;
   #abort = new AbortController();
-  #loops: Promise<void>[] = [];
+  /** The poll loops running; one while receives come back short, more while they are full. */
+  #loops = new Set<Promise<void>>();
+  /** Loops that have not decided to end: counted synchronously, unlike `#loops`. */
+  #polling = 0;
   #unsettled = new Set<SqsDelivery>();
   #heartbeat?: ReturnType<typeof setInterval>;
   #started = false;
@@ -123,17 +135,20 @@ export class SqsInbox implements Inbox {
     this.#logger = options.logger ?? consoleLogger();
     this.#waitTimeSeconds = inRange("waitTimeSeconds", options.waitTimeSeconds ?? 20, 0, 20);
     this.#maxMessages = inRange("maxMessages", options.maxMessages ?? 10, 1, 10);
-    this.#pollers = inRange("pollers", options.pollers ?? 1, 1, 100);
+    this.#maxPollers = inRange("pollers", options.pollers ?? DEFAULT_MAX_POLLERS, 1, 100);
     if (options.visibilityTimeoutSeconds !== undefined) {
       inRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, 43_200);
     }
     this.#decode = options.decode ?? decodeQueueMessage;
     const { queueUrl } = options;
     const calls = this.#calls = sqsCalls(options.sqs, options.awsHttp);
-    // One call at a time: acknowledgements wait for nobody, so they may as well travel together.
+    // One call at a time: acknowledgements wait for nobody, so they may as well travel together;
+    // full batches in parallel, or under load the backlog (messages whose deletion is late, and
+    // which come back once their visibility timeout ends) would grow behind one call at a time.
     this.#deletes = new Batcher({
       maxItems: 10,
       maxConcurrent: 1,
+      maxConcurrentFull: 4,
       flushAfter: "macrotask",
       run: (handles) =>
         this.#batchCall(
@@ -169,7 +184,11 @@ export class SqsInbox implements Inbox {
 
   /** Whether the inbox is polling, and how much it holds. */
   get status(): SqsInboxStatus {
-    return { running: this.#started && !this.#closed, unsettled: this.#unsettled.size };
+    return {
+      running: this.#started && !this.#closed,
+      unsettled: this.#unsettled.size,
+      pollers: this.#polling,
+    };
   }
 
   /** Reads the queue's settings once, then starts the poll loops. Throws when called twice. */
@@ -188,7 +207,7 @@ export class SqsInbox implements Inbox {
     // Every third of the timeout, however short: a message is extended before it can show again.
     const everyMs = this.#facts.visibilityTimeoutSeconds * 1000 / 3;
     this.#heartbeat = setInterval(() => this.#extendVisibility(everyMs), everyMs);
-    for (let i = 0; i < this.#pollers; i++) this.#loops.push(this.#poll(this.#abort.signal));
+    this.#openPoller();
   }
 
   /** Ends the long polls at once; received messages can still be settled. Idempotent. */
@@ -214,10 +233,10 @@ export class SqsInbox implements Inbox {
 
   /** Ends the long polls by waking them; they return what else they received to the queue. */
   async #wakePolls(): Promise<void> {
-    if (this.#loops.length === 0 || this.#stopped) return;
+    if (this.#loops.size === 0 || this.#stopped) return;
     this.#finishing = true;
     try {
-      await sendWakes(this.#options.sqs, this.#options.queueUrl, this.#pollers);
+      await sendWakes(this.#options.sqs, this.#options.queueUrl, this.#polling);
     } catch (error) {
       this.#logger.log("info", "sqs.wake_failed", {
         queueUrl: this.#options.queueUrl,
@@ -233,53 +252,88 @@ export class SqsInbox implements Inbox {
     clearTimeout(timer);
   }
 
+  /** Starts one more poll loop, which removes itself from `#loops` when it ends. */
+  #openPoller(): void {
+    this.#polling++;
+    const loop: Promise<void> = this.#poll(this.#abort.signal).finally(() =>
+      this.#loops.delete(loop)
+    );
+    this.#loops.add(loop);
+  }
+
+  /**
+   * One long poll after another. A full receive opens another loop (up to `pollers`); a short
+   * receive, or a failed one, ends this loop unless it is the last: the number of polls follows
+   * the backlog, with no timer involved.
+   */
   async #poll(signal: AbortSignal): Promise<void> {
     let failures = 0;
-    while (!signal.aborted && !this.#finishing) {
-      try {
-        const received = await this.#calls.receiveMessage({
-          QueueUrl: this.#options.queueUrl,
-          MaxNumberOfMessages: this.#maxMessages,
-          WaitTimeSeconds: this.#waitTimeSeconds,
-          MessageAttributeNames: ["All"],
-          MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
-          VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
-        }, signal);
-        failures = 0;
-        const messages = this.#withoutWakes(received.Messages ?? []);
-        if (signal.aborted || this.#finishing) {
-          // Received just as we closed: hand them straight back.
-          for (const message of messages) {
-            if (message.ReceiptHandle) {
-              this.#visibility.add({ handle: message.ReceiptHandle, seconds: 0 }).catch(() => {});
-            }
-          }
-          return;
+    // The count drops in `finally`, in the same tick as the decision to end: two loops that
+    // both receive short never both leave.
+    try {
+      while (!signal.aborted && !this.#finishing) {
+        let full: boolean;
+        try {
+          full = await this.#receiveOnce(signal);
+          failures = 0;
+        } catch (error) {
+          if (signal.aborted || this.#finishing) return;
+          failures++;
+          const brokerError = BrokerError.from(error, {
+            operation: "SQS ReceiveMessage",
+            address: this.#options.queueUrl,
+          });
+          // Extra polls only multiply failing calls: the last one keeps trying, with back-off.
+          const last = this.#polling === 1;
+          const waitMs = backoffMs(failures, brokerError);
+          this.#logger.log("error", "sqs.receive_failed", {
+            queueUrl: this.#options.queueUrl,
+            error: brokerError.message,
+            failures,
+            ...(last ? { retryInMs: Math.round(waitMs) } : { pollEnded: true }),
+          });
+          this.#options.onerror?.(brokerError);
+          if (!last) return;
+          await pause(waitMs, signal);
+          continue;
         }
-        if (messages.length > 0) {
-          this.#deliver(messages);
-          // Let the handlers run to their first I/O before building the next poll request:
-          // a yield, not a wait, and it takes the poll's CPU off the answer's critical path.
-          await new Promise((resolve) => setTimeout(resolve, 0));
-        }
-      } catch (error) {
         if (signal.aborted || this.#finishing) return;
-        failures++;
-        const brokerError = BrokerError.from(error, {
-          operation: "SQS ReceiveMessage",
-          address: this.#options.queueUrl,
-        });
-        const waitMs = backoffMs(failures, brokerError);
-        this.#logger.log("error", "sqs.receive_failed", {
-          queueUrl: this.#options.queueUrl,
-          error: brokerError.message,
-          failures,
-          retryInMs: Math.round(waitMs),
-        });
-        this.#options.onerror?.(brokerError);
-        await pause(waitMs, signal);
+        if (full && this.#polling < this.#maxPollers) this.#openPoller();
+        else if (!full && this.#polling > 1) return;
       }
+    } finally {
+      this.#polling--;
     }
+  }
+
+  /** One long poll, its messages handed over; true when it came back full. */
+  async #receiveOnce(signal: AbortSignal): Promise<boolean> {
+    const received = await this.#calls.receiveMessage({
+      QueueUrl: this.#options.queueUrl,
+      MaxNumberOfMessages: this.#maxMessages,
+      WaitTimeSeconds: this.#waitTimeSeconds,
+      MessageAttributeNames: ["All"],
+      MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+      VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
+    }, signal);
+    const all = received.Messages ?? [];
+    const messages = this.#withoutWakes(all);
+    if (signal.aborted || this.#finishing) {
+      // Received just as we closed: hand them straight back.
+      for (const message of messages) {
+        if (message.ReceiptHandle) {
+          this.#visibility.add({ handle: message.ReceiptHandle, seconds: 0 }).catch(() => {});
+        }
+      }
+      return false;
+    }
+    if (messages.length > 0) {
+      this.#deliver(messages);
+      // Let the handlers run to their first I/O before building the next poll request:
+      // a yield, not a wait, and it takes the poll's CPU off the answer's critical path.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return all.length >= this.#maxMessages;
   }
 
   /** Deletes wake messages (this inbox's or another's on the same queue) and drops them. */

@@ -133,7 +133,7 @@ export type GateVerdict =
  *
  * @example
  * ```ts
- * import { requestGate } from "@asyncmcp/asyncmcp/webhook";
+ * import { requestGate } from "./authorization.ts";
  *
  * const gate = requestGate({});
  * const verdict = await gate(new Request("http://evil.example/mcp", { method: "POST", body: "{}" }));

@@ -9,6 +9,7 @@ import type { Envelope, Incoming } from "../../session/envelope.ts";
 import { JSONRPC_ERROR, requestIdOf } from "../../session/envelope.ts";
 import type { DeliveryHandler, Inbox, InboxDelivery } from "../../session/inbox.ts";
 import { jsonRpcErrorResponse, statusOf } from "./http_message.ts";
+import { promiseWithResolvers } from "../../session/runtime.ts";
 
 /** Options for {@linkcode HttpInbox}. */
 export interface HttpInboxOptions {
@@ -93,7 +94,7 @@ export class HttpInbox implements Inbox {
         ),
       );
     }
-    const { promise, resolve } = Promise.withResolvers<Response>();
+    const { promise, resolve } = promiseWithResolvers<Response>();
     let settled = false;
     const release = () => settle(this.#released(1, incoming));
     const settle = (response: Response) => {

@@ -42,7 +42,7 @@ export class RedirectRefusedError extends Error {
  *
  * @example
  * ```ts
- * import { noRedirectFetch } from "@asyncmcp/asyncmcp/webhook";
+ * import { noRedirectFetch } from "./no_redirect.ts";
  *
  * const safeFetch = noRedirectFetch(fetch);
  * ```

@@ -18,6 +18,7 @@ import { isLegacyRequest } from "@modelcontextprotocol/server";
 import { HEADER } from "../../session/envelope_codec.ts";
 import { JSONRPC_ERROR, requestIdOf } from "../../session/envelope.ts";
 import { consoleLogger, describeError, type Logger } from "../../session/logger.ts";
+import { unrefTimer } from "../../session/runtime.ts";
 import {
   type Authorize,
   FORBIDDEN_SESSION,
@@ -364,7 +365,7 @@ export class StreamableHttpEndpoint {
       }
     }, everyMs);
     // Housekeeping alone must not keep a process alive.
-    Deno.unrefTimer(sweeper);
+    unrefTimer(sweeper);
     this.#sweeper = sweeper;
   }
 }
@@ -376,7 +377,7 @@ export class StreamableHttpEndpoint {
  *
  * @example
  * ```ts
- * import { refuseHeaders } from "@asyncmcp/asyncmcp/streamable-http-webhook";
+ * import { refuseHeaders } from "./streamable_http_endpoint.ts";
  *
  * const refused = refuseHeaders(new Request("http://127.0.0.1/mcp", { method: "POST" }), 1);
  * console.log(refused?.status); // 406

@@ -43,6 +43,9 @@ export { SNS_MAX_MESSAGE_BYTES, SnsOutbox, type SnsOutboxOptions } from "./sns_o
 export { decodeQueueMessage } from "../aws/sns_envelope.ts";
 export { type AwsHttp, type AwsHttpOptions } from "../aws/aws_http.ts";
 export { AwsServiceError } from "../aws/aws_fetch.ts";
+/** The AWS SDK types that options here name (the SNS and SQS clients, a received message). */
+export type { SNSClient } from "@aws-sdk/client-sns";
+export type { Message as SqsMessage, SQSClient } from "@aws-sdk/client-sqs";
 export {
   ensureQueue,
   ensureSnsSqsTopology,

@@ -37,13 +37,9 @@ export {
 export { SQS_MAX_MESSAGE_BYTES, SqsOutbox, type SqsOutboxOptions } from "./sqs_outbox.ts";
 export { type AwsHttp, type AwsHttpOptions } from "../aws/aws_http.ts";
 export { AwsServiceError } from "../aws/aws_fetch.ts";
-export {
-  type AwsAddress,
-  parseArn,
-  parseQueueUrl,
-  sameAccountAndRegion,
-} from "../aws/aws_address.ts";
-export { Batcher, type BatcherOptions } from "../aws/batcher.ts";
+/** The AWS SDK types that options here name (the SQS client, a received message). */
+export type { Message as SqsMessage, SQSClient } from "@aws-sdk/client-sqs";
+export { sameAccountAndRegion } from "../aws/aws_address.ts";
 export {
   BatchingOutbox,
   type BatchingOutboxOptions,

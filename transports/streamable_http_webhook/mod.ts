@@ -23,9 +23,7 @@ export {
   type Authorize,
   bearerTokenAuth,
   type BearerTokenAuthOptions,
-  type GateVerdict,
   type Principal,
-  requestGate,
 } from "../http/authorization.ts";
 export { hostGuard, type HostGuardOptions } from "../http/host_guard.ts";
 export {
@@ -37,7 +35,6 @@ export {
   type EndpointAdmission,
   type EndpointAdmit,
   type EndpointSession,
-  refuseHeaders,
   StreamableHttpEndpoint,
   type StreamableHttpEndpointOptions,
 } from "../http/streamable_http_endpoint.ts";
@@ -49,9 +46,6 @@ export {
   StreamableHttpWebhookServer,
   type StreamableHttpWebhookServerOptions,
 } from "./streamable_http_webhook_server.ts";
-export {
-  DELIVERY_META_KEY,
-  UNDELIVERED_METHOD,
-  WebhookCallRouter,
-  type WebhookCallRouterOptions,
-} from "./webhook_call_router.ts";
+export { DELIVERY_META_KEY, UNDELIVERED_METHOD } from "./webhook_call_router.ts";
+/** The SDK type that the client transport's `http` option names. */
+export type { StreamableHTTPClientTransportOptions } from "@modelcontextprotocol/client";

@@ -15,6 +15,7 @@ import type {
 } from "../../sdk.ts";
 import { isResponse, methodOf, requestIdOf } from "../../session/envelope.ts";
 import { describeError, type Logger } from "../../session/logger.ts";
+import { promiseWithResolvers } from "../../session/runtime.ts";
 import { DELIVERY_META_KEY, markedTools, withWebhookMarks } from "./webhook_tool_marks.ts";
 
 export { DELIVERY_META_KEY };
@@ -55,7 +56,7 @@ const INTERNAL_ID_PREFIX = "asyncmcp-tools-";
  * @example Route one session's webhook calls
  * ```ts
  * import { McpServer, WebStandardStreamableHTTPServerTransport } from "@asyncmcp/asyncmcp/sdk";
- * import { WebhookCallRouter } from "@asyncmcp/asyncmcp/streamable-http-webhook";
+ * import { WebhookCallRouter } from "./webhook_call_router.ts";
  * import { WebhookOutbox } from "@asyncmcp/asyncmcp/webhook";
  * import { consoleLogger } from "@asyncmcp/asyncmcp/session";
  *
@@ -232,7 +233,7 @@ export class WebhookCallRouter implements Transport {
 
   #ask(method: string, params: Record<string, unknown>): Promise<JSONRPCMessage> {
     const id = `${INTERNAL_ID_PREFIX}${this.#nextInternalId++}`;
-    const { promise, resolve, reject } = Promise.withResolvers<JSONRPCMessage>();
+    const { promise, resolve, reject } = promiseWithResolvers<JSONRPCMessage>();
     // A server that never answers must not hold up the session's tool calls.
     const timer = setTimeout(() => settle(new Error(`No answer to ${method} in 10 s`)), 10_000);
     const settle = (answer: JSONRPCMessage | Error) => {

@@ -23,14 +23,11 @@ export {
   type Authorize,
   bearerTokenAuth,
   type BearerTokenAuthOptions,
-  type GateVerdict,
   type Principal,
-  requestGate,
 } from "../http/authorization.ts";
 export type { HostGuardOptions } from "../http/host_guard.ts";
-export { noRedirectFetch, RedirectRefusedError } from "../http/no_redirect.ts";
+export { RedirectRefusedError } from "../http/no_redirect.ts";
 export {
-  unusableSessionSecret,
   WEBHOOK_RETURN_ADDRESS,
   WebhookServer,
   type WebhookServerOptions,
@@ -52,7 +49,6 @@ export {
   type SignatureHeaders,
   signDelivery,
   type SigningKeyInput,
-  signingKeyOf,
   type VerificationFailure,
   type VerifiedDelivery,
   WebhookSigningKey,
@@ -68,14 +64,9 @@ export {
 } from "./webhook_outbox.ts";
 export {
   checkWebhookUrl,
-  vetOf,
   type WebhookUrlPolicy,
   webhookUrlPolicy,
   type WebhookUrlPolicyOptions,
   type WebhookUrlVerdict,
 } from "./webhook_address_policy.ts";
-export {
-  type WebhookReceiving,
-  webhookReceiving,
-  type WebhookReceivingOptions,
-} from "./webhook_receiving.ts";
+export type { WebhookReceivingOptions } from "./webhook_receiving.ts";

@@ -128,7 +128,8 @@ export function webhookUrlPolicy(options: WebhookUrlPolicyOptions = {}): Webhook
  *
  * @example
  * ```ts
- * import { vetOf, webhookUrlPolicy } from "@asyncmcp/asyncmcp/webhook";
+ * import { webhookUrlPolicy } from "@asyncmcp/asyncmcp/webhook";
+ * import { vetOf } from "./webhook_address_policy.ts";
  *
  * console.log(typeof vetOf(webhookUrlPolicy())); // "function"
  * ```

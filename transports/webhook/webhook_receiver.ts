@@ -10,6 +10,7 @@ import { decodeHeaders, routingOfHeaders } from "../../session/envelope_codec.ts
 import { JSONRPC_ERROR } from "../../session/envelope.ts";
 import { consoleLogger, type Logger } from "../../session/logger.ts";
 import { ReplyRouter } from "../../session/reply_router.ts";
+import { type ServedFetch, serveFetch } from "../../session/runtime.ts";
 import { HttpInbox } from "../http/http_inbox.ts";
 import { jsonRpcErrorResponse, readMessageBody } from "../http/http_message.ts";
 import {
@@ -72,7 +73,7 @@ export class WebhookReceiver {
   #verifier?: WebhookVerifier;
   #router?: ReplyRouter;
   #inbox?: HttpInbox;
-  #server?: Deno.HttpServer<Deno.NetAddr>;
+  #server?: Promise<ServedFetch>;
   #url?: string;
 
   /**
@@ -189,24 +190,30 @@ export class WebhookReceiver {
   };
 
   /**
-   * Serves {@linkcode WebhookReceiver.fetch} on its own `Deno.serve` (127.0.0.1 and a port the
-   * system chooses, unless told otherwise) and resolves with the webhook URL to give the server.
+   * Serves {@linkcode WebhookReceiver.fetch} on a port of its own (127.0.0.1 and a port the
+   * system chooses, unless told otherwise; `Deno.serve` on Deno, `Bun.serve` on Bun, `node:http`
+   * on Node) and resolves with the webhook URL to give the server.
    */
   async listen(options: WebhookListenOptions = {}): Promise<string> {
     if (this.#server) {
       throw new Error("Cannot listen as this webhook receiver already listens: call listen() once");
     }
-    const hostname = options.hostname ?? "127.0.0.1";
-    const { promise, resolve } = Promise.withResolvers<Deno.NetAddr>();
-    this.#server = Deno.serve({
-      hostname,
+    const listening = this.#server = serveFetch(this.fetch, {
+      hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? 0,
-      onListen: resolve,
-    }, this.fetch);
-    const address = await promise;
+    });
+    let address: ServedFetch;
+    try {
+      address = await listening;
+    } catch (error) {
+      if (this.#server === listening) this.#server = undefined;
+      throw error;
+    }
     const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
-    this.#url = `http://${host}:${address.port}${options.path ?? "/webhook"}`;
-    return this.#url;
+    const url = `http://${host}:${address.port}${options.path ?? "/webhook"}`;
+    // Unless close() came first.
+    if (this.#server === listening) this.#url = url;
+    return url;
   }
 
   /** Stops listening, when {@linkcode WebhookReceiver.listen} started it. Idempotent. */
@@ -214,7 +221,7 @@ export class WebhookReceiver {
     const server = this.#server;
     this.#server = undefined;
     this.#url = undefined;
-    await server?.shutdown();
+    await (await server?.catch(() => undefined))?.close();
   }
 }
 

@@ -58,7 +58,7 @@ export interface WebhookReceiving {
  *
  * @example
  * ```ts
- * import { webhookReceiving } from "@asyncmcp/asyncmcp/webhook";
+ * import { webhookReceiving } from "./webhook_receiving.ts";
  *
  * const { receiver, sessionSecret } = webhookReceiving({
  *   webhookUrl: "https://client.example.com/webhook",

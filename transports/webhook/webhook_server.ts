@@ -215,7 +215,7 @@ function checkSessionSecret(envelope: Envelope): Response | undefined {
  *
  * @example
  * ```ts
- * import { unusableSessionSecret } from "@asyncmcp/asyncmcp/webhook";
+ * import { unusableSessionSecret } from "./webhook_server.ts";
  *
  * console.log(unusableSessionSecret("whsec_%%")); // "Invalid params: _meta.webhookSecret is unusable: ..."
  * ```

@@ -140,7 +140,7 @@ export type SigningKeyInput = string | CryptoKey | WebhookSigningKey;
  *
  * @example
  * ```ts
- * import { signingKeyOf } from "@asyncmcp/asyncmcp/webhook";
+ * import { signingKeyOf } from "./webhook_signature.ts";
  *
  * const key = signingKeyOf("a secret of at least sixteen bytes");
  * ```
