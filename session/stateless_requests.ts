@@ -3,7 +3,7 @@
  * client facts and its own return address in `params._meta`, is served by an SDK v2 server from
  * the factory, and is answered at that address. No session, no store: any worker can serve any
  * request. A client's requests share one server for as long as they keep coming (a
- * {@linkcode ClientConnection}), as a stdio connection does: a server per request costs four
+ * {@linkcode ConnectionPool}), as a stdio connection does: a server per request costs four
  * times the CPU.
  *
  * @module
@@ -12,7 +12,8 @@
 import { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
 import type { JSONRPCMessage, RequestId } from "../sdk.ts";
 import type { AddressPolicy, AddressVerdict } from "./address_policy.ts";
-import { ClientConnection } from "./client_connection.ts";
+import type { ClientConnection } from "./client_connection.ts";
+import { ConnectionPool, LegacyOnlyServer, type Pin } from "./client_connection_pool.ts";
 import type { DeliveryAnswers } from "./delivery_answers.ts";
 import {
   type Envelope,
@@ -29,9 +30,8 @@ import { describeError, type Logger } from "./logger.ts";
 import { busy, requestKey, RequestLedger } from "./request_ledger.ts";
 import type { Conversation, ReturnPath } from "./return_path.ts";
 import type { ReturnAddressKey } from "./return_address.ts";
-import { legacyOnlyError, servesBothEras } from "./server_eras.ts";
+import { legacyOnlyError } from "./server_eras.ts";
 import type { ConnectableServer } from "./session_registry.ts";
-import { promiseWithResolvers } from "./runtime.ts";
 
 /** What {@linkcode StatelessRequests} needs from its host. */
 export interface StatelessRequestsOptions {
@@ -73,26 +73,9 @@ interface Exchange extends Conversation {
   readonly id: RequestId;
   readonly clientId?: string;
   readonly method: string;
-  readonly pin: Pin;
+  readonly pin: Pin<Exchange>;
   finished: boolean;
 }
-
-/** A client's connection, open or opening, and the requests it is serving. */
-interface Pin {
-  readonly key: string;
-  /** Resolves once the server is built and connected; rejects when it cannot be. */
-  readonly ready: Promise<ClientConnection>;
-  connection?: ClientConnection;
-  /** The client's requests in flight on the connection, by request key. */
-  readonly exchanges: Map<string, Exchange>;
-  lastUsed: number;
-  /** Whether it closes with its last request: a client without an id cannot be told apart. */
-  readonly once: boolean;
-  closing?: Promise<void>;
-}
-
-/** The factory built an SDK v1 server, which speaks 2025-11-25 only. */
-class LegacyOnlyServer extends Error {}
 
 /** How long an address policy's verdict is trusted, in ms. */
 const VERDICT_TTL_MS = 60_000;
@@ -108,16 +91,19 @@ export class StatelessRequests {
   readonly #exchanges = new Map<string, Exchange>();
   readonly #perClient = new Map<string, number>();
   readonly #verdicts = new Map<string, { verdict: Promise<AddressVerdict>; until: number }>();
-  /** Connections by client, least recently used first. */
-  readonly #pins = new Map<string, Pin>();
-  #unnamed = 0;
-  /** False once `createServer` returned a server that only speaks 2025-11-25 (SDK v1). */
-  #modern = true;
+  readonly #connections: ConnectionPool<Exchange>;
 
   /** Creates the stateless side of a host. */
   constructor(options: StatelessRequestsOptions) {
     this.#options = options;
     this.#ledger = new RequestLedger(options.countRequests, RECENT_ANSWERS);
+    this.#connections = new ConnectionPool({
+      createServer: options.createServer,
+      out: (pin, message, requestId) => this.#fromServer(pin, message, requestId),
+      track: options.track,
+      logger: options.logger,
+      maxConnections: MAX_CONNECTIONS,
+    });
   }
 
   /** The conversations of requests in flight, for closing. */
@@ -197,11 +183,7 @@ export class StatelessRequests {
       });
       void exchange.pin.connection?.deliver(cancellation(exchange.id, "timed out"));
     }
-    for (const pin of this.#pins.values()) {
-      if (pin.exchanges.size === 0 && now - pin.lastUsed >= this.#options.idleMs) {
-        void this.#closePin(pin);
-      }
-    }
+    this.#connections.closeIdle(now, this.#options.idleMs);
   }
 
   /**
@@ -209,10 +191,10 @@ export class StatelessRequests {
    * changed; the subscribers get the notification at their return addresses.
    */
   notifyChanged(change: ListChange): void {
-    for (const pin of this.#pins.values()) {
+    for (const pin of this.#connections.pins()) {
       const server = pin.connection?.server;
       if (
-        !server || ![...pin.exchanges.values()].some((e) => e.method === "subscriptions/listen")
+        !server || ![...pin.requests.values()].some((e) => e.method === "subscriptions/listen")
       ) {
         continue;
       }
@@ -234,7 +216,7 @@ export class StatelessRequests {
    * request still unanswered.
    */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#pins.values()].map((pin) => this.#closePin(pin)));
+    await this.#connections.closeAll();
     for (const exchange of [...this.#exchanges.values()]) this.#finish(exchange);
   }
 
@@ -290,7 +272,7 @@ export class StatelessRequests {
       this.#options.answers.sendError(record, id, busy("client", running), delivery);
       return;
     }
-    const pin = this.#pinOf(clientId, returnAddress);
+    const pin = this.#connections.pinOf(clientId, returnAddress);
     const exchange: Exchange = {
       key,
       id,
@@ -310,7 +292,7 @@ export class StatelessRequests {
       : Date.now() + this.#options.requestTimeoutMs;
     this.#ledger.admit(key, id, delivery, deadline, acksOnReceipt);
     this.#exchanges.set(key, exchange);
-    pin.exchanges.set(requestKey(id), exchange);
+    pin.requests.set(requestKey(id), exchange);
     pin.lastUsed = Date.now();
     this.#perClient.set(clientKey, running + 1);
     // The client has shown up: what could not reach it before goes out first.
@@ -336,86 +318,17 @@ export class StatelessRequests {
   }
 
   /**
-   * The connection of the client with `clientId` answered at `returnAddress` (a forged client
-   * id with another address gets a server of its own), opened if there is none.
-   */
-  #pinOf(clientId: string | undefined, returnAddress: string): Pin {
-    const key = clientId === undefined ? `\n${this.#unnamed++}` : `${clientId}\n${returnAddress}`;
-    const known = this.#pins.get(key);
-    if (known && !known.closing) {
-      // Moved to the end: the map runs from least to most recently used.
-      this.#pins.delete(key);
-      this.#pins.set(key, known);
-      return known;
-    }
-    const ready = promiseWithResolvers<ClientConnection>();
-    const pin: Pin = {
-      key,
-      ready: ready.promise,
-      exchanges: new Map(),
-      lastUsed: Date.now(),
-      once: clientId === undefined,
-    };
-    this.#evictIdle();
-    this.#pins.set(key, pin);
-    this.#open(pin).then(ready.resolve, (error) => {
-      if (this.#pins.get(key) === pin) this.#pins.delete(key);
-      ready.reject(error);
-    });
-    ready.promise.catch(() => {});
-    return pin;
-  }
-
-  async #open(pin: Pin): Promise<ClientConnection> {
-    if (!this.#modern) throw new LegacyOnlyServer();
-    const server = await this.#options.createServer({ era: "modern" });
-    if (!servesBothEras(server)) {
-      // An SDK v1 server speaks 2025-11-25 only: the client falls back to initialize.
-      this.#modern = false;
-      await server.close().catch(() => {});
-      throw new LegacyOnlyServer();
-    }
-    pin.connection = new ClientConnection({
-      server: server as McpServerV2,
-      out: (message, requestId) => this.#fromServer(pin, message, requestId),
-      onerror: (error) =>
-        this.#options.logger.log("warn", "stateless.server_error", {
-          connection: pin.key,
-          error: describeError(error),
-        }),
-    });
-    return pin.connection;
-  }
-
-  /** Makes room for one more connection: closes the least recently used idle ones. */
-  #evictIdle(): void {
-    let excess = this.#pins.size + 1 - MAX_CONNECTIONS;
-    for (const pin of this.#pins.values()) {
-      if (excess <= 0) return;
-      if (pin.exchanges.size > 0) continue;
-      void this.#closePin(pin);
-      excess--;
-    }
-  }
-
-  #closePin(pin: Pin): Promise<void> {
-    if (this.#pins.get(pin.key) === pin) this.#pins.delete(pin.key);
-    pin.closing ??= this.#options.track(
-      pin.ready.then((connection) => connection.close(), () => {}).catch((error) =>
-        this.#options.logger.log("warn", "stateless.close_failed", { error: describeError(error) })
-      ),
-    );
-    return pin.closing;
-  }
-
-  /**
    * Sends what the server sends to the request it belongs to; resolves once it is out, so that a
    * tool awaiting its progress notifications sends its result after them (two batches in flight
    * could swap otherwise). What belongs to no request in flight (a late progress notification of
    * a cancelled request) has nowhere to go.
    */
-  #fromServer(pin: Pin, message: JSONRPCMessage, requestId: RequestId | undefined): Promise<void> {
-    const exchange = requestId === undefined ? undefined : pin.exchanges.get(requestKey(requestId));
+  #fromServer(
+    pin: Pin<Exchange>,
+    message: JSONRPCMessage,
+    requestId: RequestId | undefined,
+  ): Promise<void> {
+    const exchange = requestId === undefined ? undefined : pin.requests.get(requestKey(requestId));
     if (!exchange) {
       this.#options.logger.log("debug", "stateless.unrouted", {
         connection: pin.key,
@@ -447,11 +360,10 @@ export class StatelessRequests {
     this.#ledger.release(exchange.key);
     const { pin } = exchange;
     const requestKeyOfExchange = requestKey(exchange.id);
-    if (pin.exchanges.get(requestKeyOfExchange) === exchange) {
-      pin.exchanges.delete(requestKeyOfExchange);
+    if (pin.requests.get(requestKeyOfExchange) === exchange) {
+      pin.requests.delete(requestKeyOfExchange);
     }
-    pin.lastUsed = Date.now();
-    if (pin.once && pin.exchanges.size === 0) void this.#closePin(pin);
+    this.#connections.released(pin);
   }
 
   /** The message without the return address and its secret: the MCP server sees neither. */
