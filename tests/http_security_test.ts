@@ -250,6 +250,67 @@ Deno.test("StreamableHttpWebhookClientTransport does not follow a redirect", asy
   });
 });
 
+/** `fetch` with every request but POST answered 307 to `location`. */
+function redirectingAllButPost(
+  fetch: (request: Request) => Response | Promise<Response>,
+  location: string,
+): (request: Request) => Response | Promise<Response> {
+  return (request) =>
+    request.method === "POST"
+      ? fetch(request)
+      : new Response(null, { status: 307, headers: { Location: location } });
+}
+
+Deno.test("WebhookClientTransport's closing DELETE does not follow a redirect", async () => {
+  await withCleanup(async (cleanup) => {
+    const elsewhere = await recordingServer(cleanup);
+    const { server } = await startWebhookServer(cleanup);
+    const { url } = await serveOnLoopback(
+      cleanup,
+      redirectingAllButPost(server.fetch, `${elsewhere.url}/mcp/request`),
+    );
+    const logger = recordingLogger();
+    const client = createTestClient();
+    const transport = new WebhookClientTransport({
+      serverUrl: `${url}/mcp/request`,
+      listen: true,
+      logger,
+    });
+    await client.connect(transport);
+    assert.deepEqual(await client.ping(), {});
+    await client.close();
+    assert.equal(elsewhere.seen.length, 0);
+    assert.ok(
+      logger.events.some((event) => /does not follow redirects/.test(String(event.fields.error))),
+      JSON.stringify(logger.events),
+    );
+  });
+});
+
+Deno.test("StreamableHttpWebhookClientTransport's GET stream and closing DELETE do not follow a redirect", async () => {
+  await withCleanup(async (cleanup) => {
+    const elsewhere = await recordingServer(cleanup);
+    const { server } = await startHybridServer(cleanup);
+    const { url } = await serveOnLoopback(
+      cleanup,
+      redirectingAllButPost(server.fetch, `${elsewhere.url}/mcp`),
+    );
+    const logger = recordingLogger();
+    const client = createTestClient();
+    const transport = new StreamableHttpWebhookClientTransport({
+      serverUrl: `${url}/mcp`,
+      listen: true,
+      logger,
+    });
+    await client.connect(transport);
+    assert.deepEqual(await client.ping(), {});
+    await client.close();
+    assert.equal(elsewhere.seen.length, 0);
+    const ended = logger.events.find((event) => event.event === "session.end_failed");
+    assert.match(String(ended?.fields.error), /does not follow redirects/);
+  });
+});
+
 Deno.test("WebhookServer delivers to the address its policy checked, without resolving the name again", async () => {
   await withCleanup(async (cleanup) => {
     const resolved: string[] = [];

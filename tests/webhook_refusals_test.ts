@@ -357,3 +357,29 @@ Deno.test("WebhookServer refuses requests beyond maxInFlightPerSession with 503 
     assert.match(errorOf(refused.body).message, /3 requests unanswered or undelivered/);
   });
 });
+
+Deno.test("Webhook server: requests the SDK would drop get 400 with -32600 and never fill the session's in-flight limit", async () => {
+  await withCleanup(async (cleanup) => {
+    const { url } = await startWebhookServer(cleanup, { maxInFlightPerSession: 4 });
+    const receiver = await captureReceiver(cleanup);
+    const sessionId = await openSession(url, receiver.url);
+    const headers = { ...json, "X-Session-ID": sessionId };
+    const dropped = [
+      { jsonrpc: "2.0", id: 1.5, method: "ping" },
+      { jsonrpc: "2.0", id: 2 ** 53 + 1, method: "ping" },
+      { jsonrpc: "2.0", id: 7, method: "ping", params: [] },
+      { jsonrpc: "2.0", id: 8, method: "ping", extra: true },
+    ];
+    // Twice the limit of each: held in flight unanswered, they would end in 503 for good.
+    for (let round = 0; round < 2; round++) {
+      for (const message of dropped) {
+        const answer = await post(url, message, headers);
+        assert.equal(answer.status, 400, JSON.stringify(message));
+        assert.equal(errorOf(answer.body).code, -32600);
+      }
+    }
+    const ping = await post(url, { jsonrpc: "2.0", id: 9, method: "ping" }, headers);
+    assert.equal(ping.status, 200);
+    await eventually(() => receiver.deliveries.some((delivery) => delivery.body.id === 9));
+  });
+});
