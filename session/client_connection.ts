@@ -8,14 +8,14 @@
  * @module
  */
 
-import type {
+import {
   McpServer as McpServerV2,
-  Transport as TransportV2,
-  TransportSendOptions as TransportSendOptionsV2,
+  type Transport as TransportV2,
+  type TransportSendOptions as TransportSendOptionsV2,
 } from "@modelcontextprotocol/server";
 import { serveStdio, type StdioServerHandle } from "@modelcontextprotocol/server/stdio";
 import type { JSONRPCMessage, RequestId } from "../sdk.ts";
-import { isResponse } from "./envelope.ts";
+import { errorResponse, isResponse, JSONRPC_ERROR, methodOf, requestIdOf } from "./envelope.ts";
 import { promiseWithResolvers } from "./runtime.ts";
 
 /** The `_meta` key with which a subscription's notifications name their `subscriptions/listen`. */
@@ -35,17 +35,41 @@ export interface ClientConnectionOptions {
   onerror: (error: Error) => void;
 }
 
+/**
+ * Methods the serving entry answers itself, or that decide the connection's era: always handed to
+ * the entry.
+ */
+const ENTRY_METHODS = new Set(["initialize", "server/discover", "subscriptions/listen"]);
+
+/** The SDK's channel between the serving entry and the instance it pinned. */
+interface InstanceChannel {
+  deliver(message: JSONRPCMessage): void;
+}
+
 /** A client's pinned server (see the module documentation). */
 export class ClientConnection {
   /** The pinned server. */
   readonly server: McpServerV2;
   readonly #channel: ConnectionChannel;
   readonly #handle: StdioServerHandle;
+  readonly #onerror: (error: Error) => void;
+  /** Requests handed to the entry before it pinned the server. */
+  readonly #opening = new Set<RequestId>();
+  #pinned = false;
+  #closing = false;
 
   /** Starts serving the client's requests on `options.server`. */
   constructor(options: ClientConnectionOptions) {
     this.server = options.server;
-    this.#channel = new ConnectionChannel(options.out);
+    this.#onerror = options.onerror;
+    this.#channel = new ConnectionChannel((message, requestId) => {
+      // What the server sends for a request the entry handed on shows that it pinned it.
+      if (!this.#pinned && requestId !== undefined && this.#opening.has(requestId)) {
+        this.#pinned = true;
+        this.#opening.clear();
+      }
+      return options.out(message, requestId);
+    });
     this.#handle = serveStdio(() => options.server, {
       transport: this.#channel,
       legacy: "reject",
@@ -53,15 +77,48 @@ export class ClientConnection {
     });
   }
 
-  /** Hands one of the client's messages to the server. */
+  /**
+   * Hands one of the client's messages to the server. Once the entry has pinned the server, an
+   * ordinary request goes straight to the server's channel, as the entry would pass it on: the
+   * entry takes a connection's messages one at a time, a few ticks apart, so that the answers to
+   * requests that arrived together would leave in separate sends.
+   */
   deliver(message: JSONRPCMessage): Promise<void> {
+    const id = requestIdOf(message);
+    if (id !== undefined && !ENTRY_METHODS.has(methodOf(message)!)) {
+      const instance = this.#pinned && !this.#closing ? instanceChannel(this.server) : undefined;
+      if (instance) {
+        try {
+          instance.deliver(message);
+        } catch (error) {
+          // As the entry answers a request whose delivery threw.
+          this.#onerror(error instanceof Error ? error : new Error(String(error)));
+          return this.#channel.send(errorResponse(id, {
+            code: JSONRPC_ERROR.INTERNAL_ERROR,
+            message: "Internal server error",
+          }));
+        }
+        return Promise.resolve();
+      }
+      if (!this.#pinned) this.#opening.add(id);
+    }
     return this.#channel.deliver(message);
   }
 
   /** Closes the server and the connection; open subscriptions are answered first. Idempotent. */
   close(): Promise<void> {
+    this.#closing = true;
     return this.#handle.close();
   }
+}
+
+/** The channel the entry connected `server` to, when it has a `deliver` of its own. */
+function instanceChannel(server: McpServerV2): InstanceChannel | undefined {
+  const lowLevel = server instanceof McpServerV2 ? server.server : server as unknown as {
+    transport?: unknown;
+  };
+  const channel = lowLevel.transport as Partial<InstanceChannel> | undefined;
+  return typeof channel?.deliver === "function" ? channel as InstanceChannel : undefined;
 }
 
 /** The transport between the pinned server (through `serveStdio`) and the connection. */
