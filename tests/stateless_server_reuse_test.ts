@@ -4,6 +4,7 @@
  */
 
 import assert from "node:assert/strict";
+import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { McpServer } from "../sdk_v2.ts";
 import type { ServerFactoryContext } from "../session/session_host.ts";
 import { SqsClientTransport } from "../transports/sqs/mod.ts";
@@ -16,7 +17,8 @@ import {
   textOf,
   withBroker,
 } from "./_fixture.ts";
-import { rawModernClient } from "./_raw_modern_client.ts";
+import { envelope, rawModernClient } from "./_raw_modern_client.ts";
+import { pythonAttributes, receiveOne, recordCalls, type RecordedCall } from "./_raw_sqs.ts";
 import { createV2TestClient, createV2TestServer, newV2Probe, type V2Probe } from "./_v2_fixture.ts";
 
 /** A factory of v2 test servers that counts the servers it built and the ones closed. */
@@ -188,3 +190,56 @@ Deno.test("SQS: a factory that fails is asked again by the client's next request
     assert.equal(factory.counts.built, 1);
   });
 });
+
+Deno.test("SQS: the answers to a client's 2026-07-28 requests that arrive together leave the server in one batch", async () => {
+  await withBroker(async (context) => {
+    const requests = await context.queue("requests");
+    const replies = await context.queue("replies");
+    const serverSqs = context.broker.sqsClient();
+    context.cleanup(() => serverSqs.destroy());
+    const calls = recordCalls(serverSqs);
+    await startSqsServer(context, requests.url, {
+      sqs: serverSqs,
+      awsHttp: "sdk",
+      createServer: (serverContext) => createV2TestServer(newV2Probe(), serverContext),
+    });
+    const attributes = pythonAttributes({ ClientId: "c" });
+    const call = (id: number) => ({
+      Id: `m${id}`,
+      MessageBody: JSON.stringify({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: {
+          name: "echo",
+          arguments: { text: `call ${id}` },
+          _meta: { ...envelope(), responseQueueUrl: replies.url },
+        },
+      }),
+      MessageAttributes: attributes,
+    });
+    // The first request opens the client's connection; the ten after it find it open.
+    const { Id: _first, ...first } = call(0);
+    await context.sqs.send(new SendMessageCommand({ QueueUrl: requests.url, ...first }));
+    assert.equal((await receiveOne(context.sqs, replies.url)).json.id, 0);
+    const sendsBefore = sentCalls(calls, replies.url);
+    await context.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: requests.url,
+        Entries: Array.from({ length: 10 }, (_, index) => call(index + 1)),
+      }),
+    );
+    const answered = new Set<unknown>();
+    while (answered.size < 10) answered.add((await receiveOne(context.sqs, replies.url)).json.id);
+    const sends = sentCalls(calls, replies.url) - sendsBefore;
+    assert.ok(sends <= 2, `${sends} send calls for 10 answers`);
+  });
+});
+
+/** The send calls (single or batch) the recorded client made to `queueUrl`. */
+function sentCalls(calls: RecordedCall[], queueUrl: string): number {
+  return calls.filter((call) =>
+    call.input.QueueUrl === queueUrl &&
+    (call.command === "SendMessageCommand" || call.command === "SendMessageBatchCommand")
+  ).length;
+}
