@@ -112,7 +112,12 @@ export class ClientConnection {
   }
 }
 
-/** The channel the entry connected `server` to, when it has a `deliver` of its own. */
+/**
+ * The channel the entry connected `server` to, when it has a `deliver` of its own. Not public SDK
+ * API (SDK 2.4.0's stdio connection channel): should a release drop it, requests take the entry's
+ * path again, answered alike but batched worse, which the test of answers leaving in one batch
+ * (tests/stateless_server_reuse_test.ts) notices.
+ */
 function instanceChannel(server: McpServerV2): InstanceChannel | undefined {
   const lowLevel = server instanceof McpServerV2 ? server.server : server as unknown as {
     transport?: unknown;
