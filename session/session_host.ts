@@ -288,10 +288,11 @@ export class SessionHost {
       );
     }
     this.#started = true;
-    this.#unsubscribe = this.#options.bus?.subscribe((event) =>
-      this.notifyChanged(listChangeOf(event))
-    );
     try {
+      this.#unsubscribe = this.#options.bus?.subscribe((event) => {
+        const change = listChangeOf(event);
+        if (change) this.notifyChanged(change);
+      });
       await this.#options.inbox.start((deliveries) => {
         for (const delivery of deliveries) this.#accept(delivery);
       });
@@ -445,7 +446,8 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 }
 
 /** The change a bus event announces. */
-function listChangeOf(event: ServerEvent): ListChange {
+function listChangeOf(event: ServerEvent): ListChange | undefined {
+  // A kind a later SDK adds is not ours to announce.
   switch (event.kind) {
     case "tools_list_changed":
       return "tools";

@@ -198,13 +198,16 @@ export class StatelessRequests {
       ) {
         continue;
       }
+      // The low-level server's: they return their promise (McpServer's drop it), which rejects
+      // when the server lacks the capability, and a dropped rejection would end the process.
+      const low = lowLevel(server);
       const sent = change === "tools"
-        ? server.sendToolListChanged()
+        ? low.sendToolListChanged()
         : change === "prompts"
-        ? server.sendPromptListChanged()
+        ? low.sendPromptListChanged()
         : change === "resources"
-        ? server.sendResourceListChanged()
-        : lowLevel(server).sendResourceUpdated({ uri: change.resource });
+        ? low.sendResourceListChanged()
+        : low.sendResourceUpdated({ uri: change.resource });
       Promise.resolve(sent).catch((error) =>
         this.#options.logger.log("warn", "listen.notify_failed", { error: describeError(error) })
       );

@@ -391,3 +391,35 @@ Deno.test("SQS: a 2026-07-28 request that also names a session is refused as mix
     assert.equal(server.status.inFlightRequests, 0);
   });
 });
+
+Deno.test("SQS: a change the server has no capability for, published on the bus, is logged and the next one still reaches the subscription", async () => {
+  await withBroker(async (context) => {
+    const bus = new InMemoryServerEventBus();
+    // Resources only: announcing a tools change is refused by the SDK.
+    const resourcesOnly = () => {
+      const server = new McpServer({ name: "resources-only", version: "1.0.0" });
+      server.registerResource(
+        "note",
+        "test://note",
+        {},
+        () => ({ contents: [{ uri: "test://note", text: "hello" }] }),
+      );
+      return server;
+    };
+    const setup = await sqsEras.setup(context, { bus, createServer: resourcesOnly });
+    const client = createV2TestClient();
+    let changes = 0;
+    client.setNotificationHandler("notifications/resources/list_changed", () => void changes++);
+    await client.connect(await setup.transport());
+    context.cleanup(() => client.close());
+    await client.listen({ resourcesListChanged: true });
+    bus.publish({ kind: "tools_list_changed" });
+    bus.publish({ kind: "resources_list_changed" });
+    await eventually(() => changes === 1);
+    await eventually(() =>
+      setup.events.some((event) =>
+        event.event === "listen.notify_failed" && /tools/i.test(String(event.fields.error))
+      )
+    );
+  });
+});
