@@ -84,6 +84,8 @@ export class StreamableHttpWebhookClientTransport implements Transport {
   #webhookUrl?: string;
   #replies?: ReplyRouter;
   #closed = false;
+  /** Ids of the stateless requests being sent, whose refusals become their answers. */
+  readonly #statelessInFlight = new Set<RequestId>();
 
   /** Creates the transport; the SDK client starts it in `connect()`. */
   constructor(options: StreamableHttpWebhookClientTransportOptions) {
@@ -107,8 +109,10 @@ export class StreamableHttpWebhookClientTransport implements Transport {
     });
     this.#inner.onclose = () => this.onclose?.();
     this.#inner.onerror = (error) => {
-      // A refusal that answers its request reaches the caller as that answer, not as a failure.
-      if (refusalAnswer(error) === undefined) this.onerror?.(error);
+      // A refusal that answers a stateless request reaches the caller as that answer (see send),
+      // not as a failure too; every other failure is reported.
+      const answer = refusalAnswer(error);
+      if (answer === undefined || !this.#statelessInFlight.has(answer.id)) this.onerror?.(error);
     };
     this.#inner.onmessage = (message: JSONRPCMessage) => this.#fromStream(message);
     this.handleWebhook = this.#receiver.fetch;
@@ -177,15 +181,18 @@ export class StreamableHttpWebhookClientTransport implements Transport {
         ...(this.#secret ? { [WEBHOOK_RETURN_ADDRESS.secret]: this.#secret } : {}),
       });
     }
+    const id = requestIdOf(message);
+    if (stateless) this.#statelessInFlight.add(id!);
     try {
       await this.#inner.send(message, options);
     } catch (error) {
       // The SDK's transport hands a 2026-07-28 refusal on as the answer for HTTP 400 only; the
       // binding answers an unknown method with 404, whose body answers the request all the same.
       const answer = refusalAnswer(error);
-      const id = requestIdOf(message);
       if (!stateless || answer === undefined || answer.id !== id) throw error;
       this.onmessage?.(answer);
+    } finally {
+      if (stateless) this.#statelessInFlight.delete(id!);
     }
   }
 
@@ -250,14 +257,16 @@ export class StreamableHttpWebhookClientTransport implements Transport {
   }
 }
 
+/** The statuses with which the 2026-07-28 HTTP binding refuses a request it read (-32601: 404). */
+const REFUSAL_STATUSES = new Set([400, 404]);
+
 /**
  * The JSON-RPC error response an HTTP refusal of the SDK's transport carries as its body (the
- * server answering a request with a 4xx status), or undefined when it carries none.
+ * server refusing a request with 400 or 404), or undefined when it carries none.
  */
 function refusalAnswer(error: unknown): (JSONRPCMessage & { id: RequestId }) | undefined {
-  if (!(error instanceof SdkHttpError) || error.status < 400 || error.status >= 500) {
-    return undefined;
-  }
+  // The binding's refusals only: 401, 403, 413 or 429 keep their HTTP meaning for the caller.
+  if (!(error instanceof SdkHttpError) || !REFUSAL_STATUSES.has(error.status)) return undefined;
   const text = (error.data as { text?: unknown } | undefined)?.text;
   if (typeof text !== "string") return undefined;
   try {
