@@ -63,10 +63,15 @@ export class ClientConnection {
     this.server = options.server;
     this.#onerror = options.onerror;
     this.#channel = new ConnectionChannel((message, requestId) => {
-      // What the server sends for a request the entry handed on shows that it pinned it.
       if (!this.#pinned && requestId !== undefined && this.#opening.has(requestId)) {
-        this.#pinned = true;
-        this.#opening.clear();
+        if (!("error" in message)) {
+          // Only the server itself sends a result or a notification for a request: the entry
+          // handed it on, so it pinned the server. (Its own refusals are errors.)
+          this.#pinned = true;
+          this.#opening.clear();
+        } else if (isResponse(message)) {
+          this.#opening.delete(requestId);
+        }
       }
       return options.out(message, requestId);
     });
@@ -81,7 +86,9 @@ export class ClientConnection {
    * Hands one of the client's messages to the server. Once the entry has pinned the server, an
    * ordinary request goes straight to the server's channel, as the entry would pass it on: the
    * entry takes a connection's messages one at a time, a few ticks apart, so that the answers to
-   * requests that arrived together would leave in separate sends.
+   * requests that arrived together would leave in separate sends. (A `subscriptions/listen` still
+   * queued in the entry can thus be overtaken by a later request; a client relies on its
+   * subscription once acknowledged, as the SDK's `listen()` does.)
    */
   deliver(message: JSONRPCMessage): Promise<void> {
     const id = requestIdOf(message);

@@ -297,6 +297,8 @@ Deno.test("StreamableHttpWebhookClientTransport's GET stream and closing DELETE 
     );
     const logger = recordingLogger();
     const client = createTestClient();
+    const errors: Error[] = [];
+    client.onerror = (error) => void errors.push(error);
     const transport = new StreamableHttpWebhookClientTransport({
       serverUrl: `${url}/mcp`,
       listen: true,
@@ -304,6 +306,8 @@ Deno.test("StreamableHttpWebhookClientTransport's GET stream and closing DELETE 
     });
     await client.connect(transport);
     assert.deepEqual(await client.ping(), {});
+    // The SDK opens its GET stream once initialized: refused, not followed.
+    await eventually(() => errors.some((error) => /does not follow redirects/.test(error.message)));
     await client.close();
     assert.equal(elsewhere.seen.length, 0);
     const ended = logger.events.find((event) => event.event === "session.end_failed");

@@ -222,7 +222,7 @@ Deno.test("SQS: the answers to a client's 2026-07-28 requests that arrive togeth
     const { Id: _first, ...first } = call(0);
     await context.sqs.send(new SendMessageCommand({ QueueUrl: requests.url, ...first }));
     assert.equal((await receiveOne(context.sqs, replies.url)).json.id, 0);
-    const sendsBefore = sentCalls(calls, replies.url);
+    const before = calls.length;
     await context.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: requests.url,
@@ -231,8 +231,15 @@ Deno.test("SQS: the answers to a client's 2026-07-28 requests that arrive togeth
     );
     const answered = new Set<unknown>();
     while (answered.size < 10) answered.add((await receiveOne(context.sqs, replies.url)).json.id);
-    const sends = sentCalls(calls, replies.url) - sendsBefore;
-    assert.ok(sends <= 2, `${sends} send calls for 10 answers`);
+    // One send call per receive that brought some of the ten (a broker may split them).
+    const receives = calls.filter((call) =>
+      call.command === "ReceiveMessageCommand" &&
+      (call.output?.Messages ?? []).some((message: { Body?: string }) =>
+        JSON.parse(message.Body ?? "{}").id >= 1
+      )
+    ).length;
+    const sends = sentCalls(calls.slice(before), replies.url);
+    assert.ok(sends <= receives, `${sends} send calls for 10 answers from ${receives} receives`);
   });
 });
 

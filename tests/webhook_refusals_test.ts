@@ -366,7 +366,7 @@ Deno.test("Webhook server: requests the SDK would drop get 400 with -32600 and n
     const headers = { ...json, "X-Session-ID": sessionId };
     const dropped = [
       { jsonrpc: "2.0", id: 1.5, method: "ping" },
-      { jsonrpc: "2.0", id: 2 ** 53 + 1, method: "ping" },
+      { jsonrpc: "2.0", id: 2 ** 53, method: "ping" }, // not a safe integer
       { jsonrpc: "2.0", id: 7, method: "ping", params: [] },
       { jsonrpc: "2.0", id: 8, method: "ping", extra: true },
     ];
