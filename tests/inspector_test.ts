@@ -26,7 +26,8 @@ async function inspector(args: string[]): Promise<Record<string, unknown>> {
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(180_000),
+    // The first run downloads the Inspector (over 100 MB installed) on a fresh machine.
+    signal: AbortSignal.timeout(600_000),
   }).output();
   const stdout = new TextDecoder().decode(output.stdout);
   const stderr = new TextDecoder().decode(output.stderr);
