@@ -110,3 +110,37 @@ Deno.test("Batcher throws a RangeError for maxItems below 1", () => {
     RangeError,
   );
 });
+
+Deno.test("Batcher with flushAfter in ms holds items added over several ticks for one batch", async () => {
+  const { calls, run } = recorder();
+  const batcher = new Batcher<number>({ maxItems: 10, maxConcurrent: 1, flushAfter: 40, run });
+  const sent = [batcher.add(1)];
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  sent.push(batcher.add(2));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(calls, [], "nothing went out before the wait ended");
+  await Promise.all(sent);
+  assert.deepEqual(calls, [[1, 2]]);
+});
+
+Deno.test("Batcher with flushAfter in ms sends a full batch at once", async () => {
+  const { calls, run } = recorder();
+  const batcher = new Batcher<number>({ maxItems: 3, maxConcurrent: 1, flushAfter: 60_000, run });
+  const sent = [1, 2, 3].map((item) => batcher.add(item));
+  await Promise.resolve();
+  assert.deepEqual(calls, [[1, 2, 3]]);
+  await Promise.all(sent);
+});
+
+Deno.test("Batcher.hurry() sends what waits at once and stops waiting", async () => {
+  const { calls, run } = recorder();
+  const batcher = new Batcher<number>({ maxItems: 10, maxConcurrent: 1, flushAfter: 60_000, run });
+  const first = batcher.add(1);
+  batcher.hurry();
+  assert.deepEqual(calls, [[1]], "the waiting item went out at once");
+  await first;
+  const second = batcher.add(2);
+  await Promise.resolve();
+  assert.deepEqual(calls, [[1], [2]], "a later item did not wait");
+  await second;
+});

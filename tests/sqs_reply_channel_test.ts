@@ -15,7 +15,7 @@ import {
   sqsServerOnNewQueues,
   withBroker,
 } from "./_fixture.ts";
-import { sendRaw } from "./_raw_sqs.ts";
+import { recordCalls, sendRaw } from "./_raw_sqs.ts";
 
 Deno.test("SQS reply channel: close() leaves no long poll behind to take the next process's reply", async () => {
   await withBroker(async (context) => {
@@ -90,5 +90,41 @@ Deno.test("SqsInbox deletes another poller's wake message without handing it ove
       new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
     );
     assert.equal(Messages.length, 0, "the wake message is still on the queue");
+  });
+});
+
+Deno.test("SQS reply channel: the deletions of replies that arrive within 50 ms travel in one call", async () => {
+  await withBroker(async (context) => {
+    const { requests, replies } = await sqsServerOnNewQueues(context, "grouped-deletes");
+    const clientSqs = context.broker.sqsClient();
+    context.cleanup(() => clientSqs.destroy());
+    const calls = recordCalls(clientSqs);
+    const client = createTestClient();
+    await client.connect(
+      new SqsClientTransport({
+        sqs: clientSqs,
+        requestQueueUrl: requests.url,
+        responseQueueUrl: replies.url,
+        awsHttp: "sdk",
+        waitTimeSeconds: 1,
+        logger: recordingLogger(),
+      }),
+    );
+    const deletes = () =>
+      calls.filter((call) =>
+        call.command === "DeleteMessageBatchCommand" && call.input.QueueUrl === replies.url
+      );
+    await eventually(() => deletes().length > 0); // the initialize's reply
+    const before = deletes().length;
+    const started = Date.now();
+    for (let i = 0; i < 4; i++) await client.ping();
+    const elapsed = Date.now() - started;
+    await client.close();
+    const grouped = deletes().slice(before);
+    const deleted = grouped.reduce((sum, call) => sum + call.input.Entries.length, 0);
+    assert.equal(deleted, 4);
+    // Four replies in well under 50 ms leave in one call (two if a wait ended between them).
+    if (elapsed < 40) assert.equal(grouped.length, 1, `${grouped.length} calls in ${elapsed} ms`);
+    else assert.ok(grouped.length <= 2, `${grouped.length} calls in ${elapsed} ms`);
   });
 });

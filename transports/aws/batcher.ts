@@ -23,9 +23,11 @@ export interface BatcherOptions<T> {
   /**
    * When a batch goes out: `"microtask"` at the end of the current tick (for sends, where
    * latency counts), `"macrotask"` after pending work such as handlers has run (for
-   * acknowledgements, which nobody waits for). @default {"microtask"}
+   * acknowledgements, which nobody waits for), or a number of milliseconds after its first item
+   * unless it fills up before (acknowledgements that may as well wait for more to travel with).
+   * @default {"microtask"}
    */
-  flushAfter?: "microtask" | "macrotask";
+  flushAfter?: "microtask" | "macrotask" | number;
   /** Called each time the last pending item has been sent. */
   onIdle?: () => void;
   /** Runs one batch call; returns, per item in order, undefined for success or its error. */
@@ -62,6 +64,10 @@ export class Batcher<T> {
   #options: BatcherOptions<T>;
   #maxBytes: number;
   #maxConcurrentFull: number;
+  /** The wait of a partial batch, with a number for `flushAfter`. */
+  #timer?: ReturnType<typeof setTimeout>;
+  /** Set by `hurry()`: nothing waits any longer. */
+  #hurried = false;
   #pending: Pending<T>[] = [];
   #inFlight = 0;
   #scheduled = false;
@@ -85,16 +91,40 @@ export class Batcher<T> {
     return new Promise((resolve, reject) => {
       const size = this.#options.sizeOf?.(item) ?? 0;
       this.#pending.push({ item, size, resolve, reject });
+      // Once hurried (closing), nothing waits, not even for a timer that could outlive the close.
+      const flushAfter = this.#hurried ? "microtask" : this.#options.flushAfter;
+      if (typeof flushAfter === "number" && this.#pending.length >= this.#options.maxItems) {
+        // A full batch waits for nothing.
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        this.#scheduled = false;
+      }
       if (!this.#scheduled) {
         this.#scheduled = true;
         const flush = () => {
           this.#scheduled = false;
+          this.#timer = undefined;
           this.#drain();
         };
-        if (this.#options.flushAfter === "macrotask") setTimeout(flush, 0);
+        if (typeof flushAfter === "number" && this.#pending.length < this.#options.maxItems) {
+          this.#timer = setTimeout(flush, flushAfter);
+        } else if (flushAfter === "macrotask") setTimeout(flush, 0);
         else queueMicrotask(flush);
       }
     });
+  }
+
+  /**
+   * Sends what waits for company at once, and from now on does not wait (every batch goes at
+   * the end of the tick): for closing.
+   */
+  hurry(): void {
+    this.#hurried = true;
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#scheduled = false;
+    this.#drain();
   }
 
   /** Resolves once nothing is queued or being sent. */

@@ -35,6 +35,13 @@ export interface SqsPollOptions extends AwsHttpOptions {
    * is that of one poll, while a busy queue is read by several at once. @default {4}
    */
   pollers?: number;
+  /**
+   * How long a deletion may wait for others to travel with it, in ms (a batch of 10 goes at
+   * once). Nobody waits for it, but each call reaches the broker: reply queues, whose messages are
+   * settled on arrival, wait 50 ms; 0 sends it as soon as the handlers' pending work has run.
+   * Keep it well under the visibility timeout. @default {0} (50 on a client's reply queue)
+   */
+  acknowledgeDelayMs?: number;
 }
 
 /** Options for {@linkcode SqsInbox}. */
@@ -136,6 +143,12 @@ export class SqsInbox implements Inbox {
     this.#waitTimeSeconds = inRange("waitTimeSeconds", options.waitTimeSeconds ?? 20, 0, 20);
     this.#maxMessages = inRange("maxMessages", options.maxMessages ?? 10, 1, 10);
     this.#maxPollers = inRange("pollers", options.pollers ?? DEFAULT_MAX_POLLERS, 1, 100);
+    const acknowledgeDelayMs = inRange(
+      "acknowledgeDelayMs",
+      options.acknowledgeDelayMs ?? 0,
+      0,
+      10_000,
+    );
     if (options.visibilityTimeoutSeconds !== undefined) {
       inRange("visibilityTimeoutSeconds", options.visibilityTimeoutSeconds, 1, 43_200);
     }
@@ -149,7 +162,7 @@ export class SqsInbox implements Inbox {
       maxItems: 10,
       maxConcurrent: 1,
       maxConcurrentFull: 4,
-      flushAfter: "macrotask",
+      flushAfter: acknowledgeDelayMs > 0 ? acknowledgeDelayMs : "macrotask",
       run: (handles) =>
         this.#batchCall(
           "SQS DeleteMessageBatch",
@@ -226,6 +239,8 @@ export class SqsInbox implements Inbox {
       await this.stop();
       for (const delivery of [...this.#unsettled]) delivery.release();
       clearInterval(this.#heartbeat);
+      // Deletions waiting for company go now, and later ones (late settlements) at once.
+      this.#deletes.hurry();
       await Promise.all([this.#deletes.idle(), this.#visibility.idle()]);
     })();
     return this.#closed;

@@ -25,6 +25,9 @@ const routers = new WeakMap<SQSClient, Map<string, ReplyRouter>>();
 /** Seconds a received reply stays hidden unless settled, unless the caller says otherwise. */
 const REPLY_VISIBILITY_TIMEOUT_SECONDS = 5;
 
+/** How long a reply's deletion waits for others to travel with, in ms, unless told otherwise. */
+const REPLY_ACKNOWLEDGE_DELAY_MS = 50;
+
 /**
  * The process-wide reply router for (SQS client, response queue): created on first use, forgotten
  * once its last client has detached, so a later client starts a fresh poller.
@@ -48,6 +51,8 @@ export function sqsReplyRouter(options: SqsReplyChannelOptions): ReplyRouter {
         // A restarted process (a desktop client's stdio proxy) reads the same queue at once: a
         // poll left behind would take its first reply and hide it.
         wakeOnClose: true,
+        // Deleting a reply is nobody's wait: ten at a time cost the broker one call, not ten.
+        acknowledgeDelayMs: REPLY_ACKNOWLEDGE_DELAY_MS,
         ...options,
         onerror: (error) => created.fail(error),
       }),
