@@ -128,3 +128,28 @@ Deno.test("SQS reply channel: the deletions of replies that arrive within 50 ms 
     else assert.ok(grouped.length <= 2, `${grouped.length} calls in ${elapsed} ms`);
   });
 });
+
+Deno.test("SqsInbox with wakeOnClose: closed between two receives, it leaves no wake message behind", async () => {
+  await withBroker(async (context) => {
+    const queue = await context.queue("wake-between");
+    const inbox = new SqsInbox({
+      sqs: context.sqs,
+      queueUrl: queue.url,
+      waitTimeSeconds: 20,
+      wakeOnClose: true,
+      logger: recordingLogger(),
+    });
+    const closed = Promise.withResolvers<void>();
+    await inbox.start((deliveries) => {
+      for (const delivery of deliveries) delivery.ack();
+      // Closed from its own handler: no receive is under way, so there is no poll to wake.
+      inbox.close().then(closed.resolve, closed.reject);
+    });
+    await sendRaw(context.sqs, queue.url, '{"jsonrpc":"2.0","method":"notifications/x"}');
+    await closed.promise;
+    const { Messages = [] } = await context.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.url, WaitTimeSeconds: 1 }),
+    );
+    assert.deepEqual(Messages.map((message) => message.Body), []);
+  });
+});

@@ -125,6 +125,8 @@ export class SqsInbox implements Inbox {
   #loops = new Set<Promise<void>>();
   /** Loops that have not decided to end: counted synchronously, unlike `#loops`. */
   #polling = 0;
+  /** Receive calls under way (each one takes a wake message when closing). */
+  #receiving = 0;
   #unsettled = new Set<SqsDelivery>();
   #heartbeat?: ReturnType<typeof setInterval>;
   #started = false;
@@ -251,7 +253,11 @@ export class SqsInbox implements Inbox {
     if (this.#loops.size === 0 || this.#stopped) return;
     this.#finishing = true;
     try {
-      await sendWakes(this.#options.sqs, this.#options.queueUrl, this.#polling);
+      // One wake per receive under way: a loop between two receives sees `#finishing` before its
+      // next one, and a wake nobody takes would be the next reader's first message.
+      if (this.#receiving > 0) {
+        await sendWakes(this.#options.sqs, this.#options.queueUrl, this.#receiving);
+      }
     } catch (error) {
       this.#logger.log("info", "sqs.wake_failed", {
         queueUrl: this.#options.queueUrl,
@@ -323,14 +329,20 @@ export class SqsInbox implements Inbox {
 
   /** One long poll, its messages handed over; true when it came back full. */
   async #receiveOnce(signal: AbortSignal): Promise<boolean> {
-    const received = await this.#calls.receiveMessage({
-      QueueUrl: this.#options.queueUrl,
-      MaxNumberOfMessages: this.#maxMessages,
-      WaitTimeSeconds: this.#waitTimeSeconds,
-      MessageAttributeNames: ["All"],
-      MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
-      VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
-    }, signal);
+    this.#receiving++;
+    let received;
+    try {
+      received = await this.#calls.receiveMessage({
+        QueueUrl: this.#options.queueUrl,
+        MaxNumberOfMessages: this.#maxMessages,
+        WaitTimeSeconds: this.#waitTimeSeconds,
+        MessageAttributeNames: ["All"],
+        MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+        VisibilityTimeout: this.#options.visibilityTimeoutSeconds,
+      }, signal);
+    } finally {
+      this.#receiving--;
+    }
     const all = received.Messages ?? [];
     const messages = this.#withoutWakes(all);
     if (signal.aborted || this.#finishing) {
