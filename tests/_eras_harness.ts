@@ -17,7 +17,9 @@ import {
 } from "../transports/sns_sqs/mod.ts";
 import { SqsClientTransport, SqsServer } from "../transports/sqs/mod.ts";
 import { WebhookClientTransport } from "../transports/webhook/webhook_client_transport.ts";
+import type { Client } from "../sdk_v2.ts";
 import { type BrokerContext, type LoggedEvent, recordingLogger } from "./_fixture.ts";
+import { createV2TestClient } from "./_v2_fixture.ts";
 import { sharedReceiver, startWebhookServer } from "./_webhook_fixture.ts";
 
 /** One transport with a running server and a way to make client transports for it. */
@@ -148,3 +150,17 @@ export const webhookEras: EraHarness = {
 
 /** Every transport, for suites that run on each. */
 export const ERA_HARNESSES: EraHarness[] = [sqsEras, snsEras, webhookEras];
+
+/**
+ * Connects `client` (a fresh v2 test client unless given, e.g. one with handlers set) to the
+ * setup's server over a new client transport; it is closed when the test ends.
+ */
+export async function connectV2Client(
+  context: Pick<BrokerContext, "cleanup">,
+  setup: EraSetup,
+  client: Client = createV2TestClient(),
+): Promise<Client> {
+  await client.connect(await setup.transport());
+  context.cleanup(() => client.close());
+  return client;
+}

@@ -8,7 +8,7 @@ import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs
 import type { McpServer } from "../sdk_v2.ts";
 import type { ServerFactoryContext } from "../session/session_host.ts";
 import { SqsClientTransport } from "../transports/sqs/mod.ts";
-import { sqsEras } from "./_eras_harness.ts";
+import { connectV2Client, sqsEras } from "./_eras_harness.ts";
 import {
   type BrokerContext,
   eventually,
@@ -66,9 +66,7 @@ Deno.test("SQS: a client's 2026-07-28 requests are all served by the server buil
   await withBroker(async (context) => {
     const factory = countingFactory();
     const setup = await sqsEras.setup(context, { createServer: factory.createServer });
-    const client = createV2TestClient();
-    await client.connect(await setup.transport());
-    context.cleanup(() => client.close());
+    const client = await connectV2Client(context, setup);
     for (let call = 1; call <= 5; call++) {
       assert.equal(textOf(await client.callTool({ name: "count_runs", arguments: {} })), `${call}`);
     }
@@ -82,8 +80,7 @@ Deno.test("SQS: two 2026-07-28 clients are served by servers of their own", asyn
     const setup = await sqsEras.setup(context, { createServer: factory.createServer });
     const clients = [createV2TestClient("one"), createV2TestClient("two")];
     for (const client of clients) {
-      await client.connect(await setup.transport());
-      context.cleanup(() => client.close());
+      await connectV2Client(context, setup, client);
     }
     await Promise.all(
       clients.map((client) => client.callTool({ name: "echo", arguments: { text: "x" } })),
@@ -113,9 +110,7 @@ Deno.test("SQS: a client's server is closed after statelessIdleMs without reques
       createServer: factory.createServer,
       statelessIdleMs: 200,
     });
-    const client = createV2TestClient();
-    await client.connect(await setup.transport());
-    context.cleanup(() => client.close());
+    const client = await connectV2Client(context, setup);
     await client.callTool({ name: "echo", arguments: { text: "x" } });
     await eventually(() => factory.counts.closed === 1);
     assert.equal(factory.counts.built, 1);
@@ -134,8 +129,7 @@ Deno.test("SQS: an open subscriptions/listen keeps its client's server past stat
     const client = createV2TestClient();
     let changes = 0;
     client.setNotificationHandler("notifications/tools/list_changed", () => void changes++);
-    await client.connect(await setup.transport());
-    context.cleanup(() => client.close());
+    await connectV2Client(context, setup, client);
     const subscription = await client.listen({ toolsListChanged: true });
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(factory.counts.closed, 0);
@@ -149,9 +143,7 @@ Deno.test("SQS: cancelling one request on a shared server leaves the client's ot
   await withBroker(async (context) => {
     const factory = countingFactory();
     const setup = await sqsEras.setup(context, { createServer: factory.createServer });
-    const client = createV2TestClient();
-    await client.connect(await setup.transport());
-    context.cleanup(() => client.close());
+    const client = await connectV2Client(context, setup);
     const aborts = { cancelled: new AbortController(), kept: new AbortController() };
     const calls = Object.entries(aborts).map(([id, abort]) =>
       client.callTool({ name: "wait_for_cancel", arguments: { id } }, {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { InMemoryServerEventBus, McpServer } from "../sdk_v2.ts";
 import { MemorySessionStore } from "../session/session_store.ts";
 import { SqsClientTransport } from "../transports/sqs/mod.ts";
-import { ERA_HARNESSES, sqsEras, webhookEras } from "./_eras_harness.ts";
+import { connectV2Client, ERA_HARNESSES, sqsEras, webhookEras } from "./_eras_harness.ts";
 import { eventually, recordingLogger, startSqsServer, textOf, withBroker } from "./_fixture.ts";
 import { messagesOn, pythonAttributes, receiveOne, sendRaw } from "./_raw_sqs.ts";
 import { createV2TestClient, createV2TestServer, newV2Probe } from "./_v2_fixture.ts";
@@ -117,9 +117,7 @@ Deno.test("SQS: a 2026-07-28 request creates no session and no stored record", a
       store,
       createServer: (serverContext) => createV2TestServer(newV2Probe(), serverContext),
     });
-    const client = createV2TestClient();
-    await client.connect(await setup.transport());
-    context.cleanup(() => client.close());
+    const client = await connectV2Client(context, setup);
     assert.equal(textOf(await client.callTool({ name: "echo", arguments: { text: "x" } })), "x");
     assert.equal(setup.server.status.sessions, 0);
     assert.equal(store.size, 0);
@@ -138,8 +136,7 @@ for (const harness of [sqsEras, webhookEras]) {
         asked++;
         return { action: "accept", content: { ok: true } };
       });
-      await client.connect(await setup.transport());
-      context.cleanup(() => client.close());
+      await connectV2Client(context, setup, client);
       const result = await client.callTool({ name: "confirm", arguments: { action: "deploy" } });
       assert.equal(textOf(result), "deploy confirmed");
       assert.equal(asked, 1);
@@ -190,8 +187,7 @@ Deno.test("SQS: subscriptions/listen gets list changes at its return address unt
     const client = createV2TestClient();
     let changes = 0;
     client.setNotificationHandler("notifications/tools/list_changed", () => void changes++);
-    await client.connect(await setup.transport());
-    context.cleanup(() => client.close());
+    await connectV2Client(context, setup, client);
     const subscription = await client.listen({ toolsListChanged: true });
     assert.deepEqual(subscription.honoredFilter, { toolsListChanged: true });
     setup.server.notifyChanged("tools");
@@ -224,8 +220,7 @@ for (const harness of [sqsEras, webhookEras]) {
         client.setNotificationHandler("notifications/resources/updated", (notification) => {
           seen.push(notification.params.uri);
         });
-        await client.connect(await setup.transport());
-        context.cleanup(() => client.close());
+        await connectV2Client(context, setup, client);
         await client.listen({
           toolsListChanged: true,
           resourceSubscriptions: ["test://static-text"],
@@ -246,9 +241,7 @@ Deno.test("SQS: the reserved trace-context keys reach the tool unchanged, the re
     const setup = await sqsEras.setup(context, {
       createServer: (serverContext) => createV2TestServer(probe, serverContext),
     });
-    const client = createV2TestClient();
-    await client.connect(await setup.transport());
-    context.cleanup(() => client.close());
+    const client = await connectV2Client(context, setup);
     const trace = {
       traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
       tracestate: "congo=t61rcWkgMzE",
@@ -410,8 +403,7 @@ Deno.test("SQS: a change the server has no capability for, published on the bus,
     const client = createV2TestClient();
     let changes = 0;
     client.setNotificationHandler("notifications/resources/list_changed", () => void changes++);
-    await client.connect(await setup.transport());
-    context.cleanup(() => client.close());
+    await connectV2Client(context, setup, client);
     await client.listen({ resourcesListChanged: true });
     bus.publish({ kind: "tools_list_changed" });
     bus.publish({ kind: "resources_list_changed" });
