@@ -38,6 +38,8 @@ export interface ConformanceBackEnd {
   backend: () => Transport;
   /** The StreamableHTTP+Webhook server's MCP endpoint, which clients can also use directly. */
   directUrl?: string;
+  /** SQS's request and response queues, for clients started elsewhere (a CLI). */
+  queues?: { requestQueueUrl: string; responseQueueUrl: string };
 }
 
 /** The tools the StreamableHTTP+Webhook server answers by webhook: a long one and a multi-round one. */
@@ -63,6 +65,7 @@ export async function startBackEnd(
       await server.start();
       context.cleanup(() => server.close());
       return {
+        queues: { requestQueueUrl: requests.url, responseQueueUrl: replies.url },
         backend: () =>
           new SqsClientTransport({
             sqs: context.sqs,
@@ -141,13 +144,13 @@ export async function startBackEnd(
   }
 }
 
-/** Serves the proxy in front of `backEnd` on loopback; returns its MCP endpoint. */
+/** Serves the proxy in front of `backEnd` on loopback; returns it and its MCP endpoint. */
 export async function serveProxy(
   context: BrokerContext,
   backEnd: ConformanceBackEnd,
-): Promise<string> {
+): Promise<{ url: string; proxy: StreamableHttpProxy }> {
   const proxy = new StreamableHttpProxy({ backend: backEnd.backend, logger: silentLogger });
   const { url } = await serveOnLoopback(context.cleanup, proxy.fetch);
   context.cleanup(() => proxy.close());
-  return `${url}/mcp`;
+  return { url: `${url}/mcp`, proxy };
 }

@@ -6,13 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { StreamableHttpProxy } from "../proxy/http_proxy.ts";
-import { silentLogger } from "../session/logger.ts";
-import { SqsClientTransport } from "../transports/sqs/sqs_client_transport.ts";
-import { type BrokerContext, brokerEnv, startSqsServer, withBroker } from "./_fixture.ts";
+import { serveProxy, startBackEnd } from "./_conformance_back_ends.ts";
+import { type BrokerContext, brokerEnv, withBroker } from "./_fixture.ts";
 import { npmUnavailable } from "./_node_package.ts";
 import { createV2TestServer, newV2Probe } from "./_v2_fixture.ts";
-import { serveOnLoopback } from "./_webhook_fixture.ts";
 
 const INSPECTOR = "@modelcontextprotocol/inspector@2.12.0";
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
@@ -35,34 +32,14 @@ async function inspector(args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(stdout);
 }
 
-/** An SQS server on SDK v2 (both eras) and the queues a client needs. */
+/** An SQS server on SDK v2 (both eras) behind the HTTP proxy on loopback. */
 async function sqsBackEnd(context: BrokerContext) {
-  const requests = await context.queue("inspector-requests");
-  const replies = await context.queue("inspector-replies");
   const probe = newV2Probe();
-  await startSqsServer(context, requests.url, {
+  const backEnd = await startBackEnd(context, "SQS", {
     createServer: (serverContext) => createV2TestServer(probe, serverContext),
   });
-  return { requests, replies, probe };
-}
-
-/** The HTTP proxy in front of the SQS back end, on loopback. */
-async function httpProxy(context: BrokerContext) {
-  const { requests, replies, probe } = await sqsBackEnd(context);
-  const proxy = new StreamableHttpProxy({
-    backend: () =>
-      new SqsClientTransport({
-        sqs: context.sqs,
-        requestQueueUrl: requests.url,
-        responseQueueUrl: replies.url,
-        waitTimeSeconds: 1,
-        logger: silentLogger,
-      }),
-    logger: silentLogger,
-  });
-  const { url } = await serveOnLoopback(context.cleanup, proxy.fetch);
-  context.cleanup(() => proxy.close());
-  return { url, proxy, probe };
+  const { url, proxy } = await serveProxy(context, backEnd);
+  return { url, proxy, probe, queues: backEnd.queues! };
 }
 
 const echoCall = ["--method", "tools/call", "--tool-name", "echo", "--tool-arg", "text=hello"];
@@ -76,8 +53,8 @@ Deno.test({
   ignore: unavailable !== undefined,
   async fn() {
     await withBroker(async (context) => {
-      const { url, probe } = await httpProxy(context);
-      const listed = await inspector([`${url}/mcp`, "--method", "tools/list"]);
+      const { url, probe } = await sqsBackEnd(context);
+      const listed = await inspector([url, "--method", "tools/list"]);
       const names = (listed.tools as Array<{ name: string }>).map((tool) => tool.name);
       assert.ok(names.includes("echo"), JSON.stringify(listed));
       assert.deepEqual(probe.eras, ["legacy"]);
@@ -91,8 +68,8 @@ Deno.test({
   ignore: unavailable !== undefined,
   async fn() {
     await withBroker(async (context) => {
-      const { url, proxy, probe } = await httpProxy(context);
-      const result = await inspector([`${url}/mcp`, "--protocol-era", "auto", ...echoCall]);
+      const { url, proxy, probe } = await sqsBackEnd(context);
+      const result = await inspector([url, "--protocol-era", "auto", ...echoCall]);
       assert.equal(textOf(result), "hello", JSON.stringify(result));
       assert.equal(proxy.sessionCount, 0);
       assert.ok(probe.eras.length > 0 && probe.eras.every((era) => era === "modern"));
@@ -106,7 +83,7 @@ Deno.test({
   ignore: unavailable !== undefined,
   async fn() {
     await withBroker(async (context) => {
-      const { requests, replies, probe } = await sqsBackEnd(context);
+      const { queues, probe } = await sqsBackEnd(context);
       const env = Object.entries(brokerEnv(context)).flatMap(([key, value]) => [
         "-e",
         `${key}=${value}`,
@@ -121,9 +98,9 @@ Deno.test({
         "sqs",
         "--stdio",
         "--request-queue-url",
-        requests.url,
+        queues.requestQueueUrl,
         "--response-queue-url",
-        replies.url,
+        queues.responseQueueUrl,
       ];
       const eras: Array<[string, string[]]> = [["legacy", []], ["modern", [
         "--protocol-era",

@@ -54,7 +54,7 @@ for (const { kind, name } of BACK_ENDS) {
     await withBroker(async (context) => {
       const backEnd = await startV2BackEnd(context, kind);
       // The proxy answers on SSE streams: the SSE check of server-sse-multiple-streams succeeds.
-      await assertBothErasPass(await serveProxy(context, backEnd), {
+      await assertBothErasPass((await serveProxy(context, backEnd)).url, {
         requiredChecks: REQUIRED_2026_CHECKS + 1,
       });
     });
