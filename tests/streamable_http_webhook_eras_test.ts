@@ -222,3 +222,42 @@ Deno.test("StreamableHTTP+Webhook: a 2026-07-28 call needing a capability the cl
     assert.equal(answer.error.code, -32021);
   });
 });
+
+Deno.test("StreamableHTTP+Webhook: a factory that fails once is asked again by the next 2026-07-28 request", async () => {
+  await withCleanup(async (cleanup) => {
+    let calls = 0;
+    const server = new StreamableHttpWebhookServer({
+      createServer: (context) => {
+        if (++calls === 1) throw new Error("the database is not up yet");
+        return createV2TestServer(newV2Probe(), context);
+      },
+      addressPolicy: allowLoopback,
+      logger: recordingLogger(),
+    });
+    const { url } = await serveOnLoopback(cleanup, server.fetch);
+    cleanup(() => server.close());
+    const list = () =>
+      fetch(`${url}/mcp`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json, text/event-stream",
+          "MCP-Protocol-Version": "2026-07-28",
+          "Mcp-Method": "tools/list",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 14,
+          method: "tools/list",
+          params: { _meta: envelope() },
+        }),
+      });
+    const failed = await list();
+    assert.ok(failed.status >= 500, `status ${failed.status}`);
+    await failed.body?.cancel();
+    const served = await list();
+    assert.equal(served.status, 200);
+    const answer = await served.json();
+    assert.ok(Array.isArray(answer.result.tools), JSON.stringify(answer));
+  });
+});

@@ -152,12 +152,17 @@ export class StatelessWebhookCalls {
   }
 
   #servesModern(): Promise<boolean> {
-    this.#modern ??= (async () => {
+    if (this.#modern) return this.#modern;
+    const asked = this.#modern = (async () => {
       const server = await this.#options.createServer({ era: "modern" });
       await server.close().catch(() => {});
       return servesBothEras(server);
     })();
-    return this.#modern;
+    // A factory that failed once is asked again by the next request, not held to its failure.
+    asked.catch(() => {
+      if (this.#modern === asked) this.#modern = undefined;
+    });
+    return asked;
   }
 
   /** Ends the requests still being served. */
