@@ -11,6 +11,7 @@ import { ERA_HARNESSES } from "./_eras_harness.ts";
 import {
   type BrokerContext,
   createTestClient,
+  eventually,
   recordingLogger,
   textOf,
   withBroker,
@@ -128,10 +129,10 @@ Deno.test("Proxy over SQS: cancelling a 2026-07-28 call aborts the tool behind t
     const call = client.callTool({ name: "wait_for_cancel", arguments: { id: "p1" } }, {
       signal: abort.signal,
     });
-    await waitFor(() => probe.started.includes("p1"));
+    await eventually(() => probe.started.includes("p1"));
     abort.abort("enough");
     await assert.rejects(call);
-    await waitFor(() => probe.aborted.includes("p1"));
+    await eventually(() => probe.aborted.includes("p1"));
   });
 });
 
@@ -147,22 +148,14 @@ Deno.test("Proxy over SQS: closing the proxy answers a 2026-07-28 call in flight
     context.cleanup(() => client.close());
     const call = client.callTool({ name: "wait_for_cancel", arguments: { id: "p2" } })
       .catch((error: Error) => error);
-    await waitFor(() => probe.started.includes("p2"));
+    await eventually(() => probe.started.includes("p2"));
     await proxy.close();
     const outcome = await call;
     assert.ok(outcome instanceof Error, "the call was answered after the proxy closed");
     assert.match(outcome.message, /proxy is closing/);
-    await waitFor(() => probe.aborted.includes("p2"));
+    await eventually(() => probe.aborted.includes("p2"));
   });
 });
-
-async function waitFor(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("Condition not met within 5000 ms");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 Deno.test("Proxy: a 2026-07-28 request is refused as strictly as a session's (bearer token 401, foreign Host 403)", async () => {
   await withBroker(async (context) => {

@@ -123,9 +123,10 @@ Deno.test("SQS reply channel: the deletions of replies that arrive within 50 ms 
     const grouped = deletes().slice(before);
     const deleted = grouped.reduce((sum, call) => sum + call.input.Entries.length, 0);
     assert.equal(deleted, 4);
-    // Four replies in well under 50 ms leave in one call (two if a wait ended between them).
+    // Four replies in well under 50 ms leave in one call; on a slow machine a wait may end
+    // between them, but one call per reply is what waiting prevents.
     if (elapsed < 40) assert.equal(grouped.length, 1, `${grouped.length} calls in ${elapsed} ms`);
-    else assert.ok(grouped.length <= 2, `${grouped.length} calls in ${elapsed} ms`);
+    else assert.ok(grouped.length <= 3, `${grouped.length} calls in ${elapsed} ms`);
   });
 });
 
