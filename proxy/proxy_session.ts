@@ -137,7 +137,8 @@ export class ProxySession {
       this.#pending.delete(id);
     }
     const open = [this.#back, this.#front].filter((side) => !this.#sidesClosed.has(side));
-    void Promise.allSettled(open.map((side) => Promise.try(() => side.close())))
+    // An async wrapper turns a close() that throws into a rejection (Node 20 has no Promise.try).
+    void Promise.allSettled(open.map(async (side) => await side.close()))
       .then(() => this.#closed.resolve());
     return this.#closing;
   }

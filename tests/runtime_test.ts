@@ -25,7 +25,7 @@ async function libraryFiles(): Promise<string[]> {
   return [...files].sort();
 }
 
-Deno.test("library modules use neither the Deno namespace nor Promise.withResolvers (absent on Node 20) outside session/runtime.ts", async () => {
+Deno.test("library modules use neither the Deno namespace nor Promise.withResolvers or Promise.try (absent on Node 20) outside session/runtime.ts", async () => {
   const files = await libraryFiles();
   assert.ok(files.some((file) => file.endsWith("/session/session_host.ts")), files.join("\n"));
   const offenders: string[] = [];
@@ -35,7 +35,7 @@ Deno.test("library modules use neither the Deno namespace nor Promise.withResolv
       .replace(/\/\*[\s\S]*?\*\//g, "") // block comments and JSDoc (their examples may use Deno)
       .replace(/(^|\s)\/\/.*$/gm, "$1"); // line comments
     for (const line of code.split("\n")) {
-      if (/\bDeno\b|Promise\.withResolvers/.test(line)) {
+      if (/\bDeno\b|Promise\.(withResolvers|try)\b/.test(line)) {
         offenders.push(`${file.slice(ROOT.href.length)}: ${line.trim()}`);
       }
     }
