@@ -104,3 +104,41 @@ export function takeReturnSecret(
     secret: typeof secret === "string" && secret !== "" ? secret : undefined,
   };
 }
+
+/**
+ * The `params._meta` of a message (or of any parsed body), when it has one.
+ *
+ * @example
+ * ```ts
+ * import { metaOf } from "./return_address.ts";
+ *
+ * console.log(metaOf({ jsonrpc: "2.0", id: 1, method: "ping", params: { _meta: { a: 1 } } })); // { a: 1 }
+ * ```
+ */
+export function metaOf(message: unknown): Record<string, unknown> | undefined {
+  return (message as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta;
+}
+
+/**
+ * The message without its return address and the address's secret in `params._meta` (a copy;
+ * the message itself when it carries neither): the MCP server sees neither.
+ *
+ * @example
+ * ```ts
+ * import { withoutReturnAddress } from "./return_address.ts";
+ *
+ * const message = withoutReturnAddress(
+ *   { jsonrpc: "2.0", id: 1, method: "ping", params: { _meta: { webhookUrl: "https://h" } } },
+ *   { meta: "webhookUrl", secret: "webhookSecret" },
+ * );
+ * console.log(message); // { jsonrpc: "2.0", id: 1, method: "ping", params: { _meta: {} } }
+ * ```
+ */
+export function withoutReturnAddress<T>(message: T, key: ReturnAddressKey): T {
+  const meta = metaOf(message);
+  if (!meta || (!(key.meta in meta) && (!key.secret || !(key.secret in meta)))) return message;
+  const { [key.meta]: _address, ...rest } = meta;
+  if (key.secret) delete rest[key.secret];
+  const params = (message as { params: Record<string, unknown> }).params;
+  return { ...message, params: { ...params, _meta: rest } };
+}

@@ -29,7 +29,7 @@ import type { InboxDelivery } from "./inbox.ts";
 import { describeError, type Logger } from "./logger.ts";
 import { busy, requestKey, RequestLedger } from "./request_ledger.ts";
 import type { Conversation, ReturnPath } from "./return_path.ts";
-import type { ReturnAddressKey } from "./return_address.ts";
+import { metaOf, type ReturnAddressKey, withoutReturnAddress } from "./return_address.ts";
 import { legacyOnlyError } from "./server_eras.ts";
 import type { ConnectableServer } from "./session_registry.ts";
 
@@ -244,7 +244,9 @@ export class StatelessRequests {
         (typeof address === "string" && exchange.record.returnAddress !== address)
       ) continue;
       // A cancelled request is never answered (MCP spec): settled here, its server told to stop.
-      void exchange.pin.connection?.deliver(this.#withoutReturnAddress(message));
+      void exchange.pin.connection?.deliver(
+        withoutReturnAddress(message, this.#options.returnAddressKey),
+      );
       this.#ledger.settle(exchange.key);
       queueMicrotask(() => this.#finish(exchange));
     }
@@ -300,7 +302,9 @@ export class StatelessRequests {
     this.#perClient.set(clientKey, running + 1);
     // The client has shown up: what could not reach it before goes out first.
     this.#options.returns.sendParked(exchange);
-    this.#options.track(this.#serve(exchange, this.#withoutReturnAddress(message)));
+    this.#options.track(
+      this.#serve(exchange, withoutReturnAddress(message, this.#options.returnAddressKey)),
+    );
   }
 
   async #serve(exchange: Exchange, message: JSONRPCMessage): Promise<void> {
@@ -369,17 +373,6 @@ export class StatelessRequests {
     this.#connections.released(pin);
   }
 
-  /** The message without the return address and its secret: the MCP server sees neither. */
-  #withoutReturnAddress(message: JSONRPCMessage): JSONRPCMessage {
-    const { meta: addressKey, secret } = this.#options.returnAddressKey;
-    const meta = metaOf(message);
-    if (!meta || (!(addressKey in meta) && (!secret || !(secret in meta)))) return message;
-    const { [addressKey]: _address, ...rest } = meta;
-    if (secret) delete rest[secret];
-    const params = (message as { params: Record<string, unknown> }).params;
-    return { ...message, params: { ...params, _meta: rest } } as JSONRPCMessage;
-  }
-
   /** The policy's verdict on `address`, asked at most once a minute. */
   #verdict(address: string): Promise<AddressVerdict> {
     const now = Date.now();
@@ -399,10 +392,6 @@ export class StatelessRequests {
  */
 function keyOf(clientId: string | undefined, returnAddress: string, id: RequestId): string {
   return `${clientId ?? ""}\n${returnAddress}\n${requestKey(id)}`;
-}
-
-function metaOf(message: JSONRPCMessage): Record<string, unknown> | undefined {
-  return (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
 }
 
 function cancellation(requestId: RequestId, reason: string): JSONRPCMessage {

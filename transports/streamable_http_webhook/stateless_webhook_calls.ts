@@ -15,6 +15,7 @@ import type { JSONRPCMessage } from "../../sdk.ts";
 import { JSONRPC_ERROR, methodOf, requestIdOf } from "../../session/envelope.ts";
 import { HEADER } from "../../session/envelope_codec.ts";
 import { describeError, type Logger } from "../../session/logger.ts";
+import { metaOf, withoutReturnAddress } from "../../session/return_address.ts";
 import { legacyOnlyError, servesBothEras } from "../../session/server_eras.ts";
 import type { ConnectableServer } from "../../session/session_host.ts";
 import { jsonRpcErrorResponse } from "../http/http_message.ts";
@@ -91,7 +92,7 @@ export class StatelessWebhookCalls {
     const meta = metaOf(body);
     const webhookUrl = meta?.[WEBHOOK_RETURN_ADDRESS.meta];
     const secret = meta?.[WEBHOOK_RETURN_ADDRESS.secret];
-    const message = withoutWebhook(body);
+    const message = withoutReturnAddress(body, WEBHOOK_RETURN_ADDRESS);
     if (methodOf(message as JSONRPCMessage) === "tools/list") {
       return await this.#listTools(request, message);
     }
@@ -263,18 +264,4 @@ async function* eventMessages(
       if (data !== "") yield JSON.parse(data) as JSONRPCMessage;
     }
   }
-}
-
-function metaOf(body: unknown): Record<string, unknown> | undefined {
-  return (body as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta;
-}
-
-/** The request without its webhook URL and secret: the MCP server sees neither. */
-function withoutWebhook(body: unknown): unknown {
-  const meta = metaOf(body);
-  if (!meta) return body;
-  const { [WEBHOOK_RETURN_ADDRESS.meta]: _url, [WEBHOOK_RETURN_ADDRESS.secret]: _secret, ...rest } =
-    meta;
-  const params = (body as { params: Record<string, unknown> }).params;
-  return { ...(body as object), params: { ...params, _meta: rest } };
 }
