@@ -36,16 +36,21 @@ import {
 } from "jsr:@asyncmcp/asyncmcp@^0.1.0/webhook";
 import { z } from "npm:zod@^4.1.0";
 
+// Built once: zod compiles a schema on its first use, and a server is built per session (and per
+// 2026-07-28 client).
+const ECHO_INPUT = z.object({ text: z.string() });
+const SLOW_COUNT_INPUT = z.object({ to: z.number().int().min(1).max(100) });
+
 /** The MCP server of each session: a quick tool and a slow one that reports its progress. */
 function createServer(): McpServer {
   const mcp = new McpServer({ name: "asyncmcp-deploy-example", version: "1.0.0" });
   mcp.registerTool("echo", {
     description: "Returns its text at once.",
-    inputSchema: z.object({ text: z.string() }),
+    inputSchema: ECHO_INPUT,
   }, ({ text }) => ({ content: [{ type: "text", text }] }));
   mcp.registerTool("slow_count", {
     description: "Counts to `to`, a tenth of a second a step, reporting progress after each.",
-    inputSchema: z.object({ to: z.number().int().min(1).max(100) }),
+    inputSchema: SLOW_COUNT_INPUT,
   }, async ({ to }, ctx) => {
     const progressToken = ctx.mcpReq._meta?.progressToken;
     for (let progress = 1; progress <= to; progress++) {

@@ -162,20 +162,6 @@ export function requestIdOf(message: JSONRPCMessage): RequestId | undefined {
 }
 
 /**
- * Whether the message is a request (has both `method` and `id`).
- *
- * @example
- * ```ts
- * import { isRequest } from "./envelope.ts";
- *
- * console.log(isRequest({ jsonrpc: "2.0", method: "notifications/initialized" })); // false
- * ```
- */
-export function isRequest(message: JSONRPCMessage): boolean {
-  return "method" in message && "id" in message;
-}
-
-/**
  * Whether the message is a response (a result or an error for some request id).
  *
  * @example

@@ -54,7 +54,6 @@ Deno.test("the subpaths export the building blocks of custom transports, and not
     "takeReturnSecret",
     "methodOf",
     "requestIdOf",
-    "isRequest",
     "isResponse",
     "modernRevisionOf",
     "parseJsonRpc",

@@ -102,7 +102,8 @@ interface Entry {
   principal?: string;
 }
 
-const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** The largest body the endpoint reads unless told otherwise, in bytes. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** The code the SDK's transport gives HTTP-level refusals (406, 400 for headers): kept alike. */
 const HTTP_REFUSAL = -32000;
 

@@ -17,6 +17,7 @@ import type { ConnectableServer, ServerFactoryContext } from "../../session/sess
 import { StatelessWebhookCalls } from "./stateless_webhook_calls.ts";
 import { jsonRpcErrorResponse } from "../http/http_message.ts";
 import {
+  DEFAULT_MAX_BODY_BYTES,
   type EndpointAdmission,
   type EndpointSession,
   refuseHeaders,
@@ -107,7 +108,7 @@ export class StreamableHttpWebhookServer {
       checkWebhook: (url, secret) => this.#checkWebhook(url, secret),
       outbox: this.#outbox,
       bus: options.bus,
-      maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       logger,
     });
     this.#endpoint = new StreamableHttpEndpoint(
