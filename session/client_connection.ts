@@ -10,6 +10,7 @@
 
 import {
   McpServer as McpServerV2,
+  SUBSCRIPTION_ID_META_KEY,
   type Transport as TransportV2,
   type TransportSendOptions as TransportSendOptionsV2,
 } from "@modelcontextprotocol/server";
@@ -17,9 +18,6 @@ import { serveStdio, type StdioServerHandle } from "@modelcontextprotocol/server
 import type { JSONRPCMessage, RequestId } from "../sdk.ts";
 import { errorResponse, isResponse, JSONRPC_ERROR, methodOf, requestIdOf } from "./envelope.ts";
 import { promiseWithResolvers } from "./runtime.ts";
-
-/** The `_meta` key with which a subscription's notifications name their `subscriptions/listen`. */
-const SUBSCRIPTION_ID_META_KEY = "io.modelcontextprotocol/subscriptionId";
 
 /** What {@linkcode ClientConnection} needs. */
 export interface ClientConnectionOptions {

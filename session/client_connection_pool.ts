@@ -76,6 +76,7 @@ export class ConnectionPool<R> {
       // Moved to the end: the map runs from least to most recently used.
       this.#pins.delete(key);
       this.#pins.set(key, known);
+      known.lastUsed = Date.now();
       return known;
     }
     const ready = promiseWithResolvers<ClientConnection>();

@@ -298,7 +298,6 @@ export class StatelessRequests {
     this.#ledger.admit(key, id, delivery, deadline, acksOnReceipt);
     this.#exchanges.set(key, exchange);
     pin.requests.set(requestKey(id), exchange);
-    pin.lastUsed = Date.now();
     this.#perClient.set(clientKey, running + 1);
     // The client has shown up: what could not reach it before goes out first.
     this.#options.returns.sendParked(exchange);
