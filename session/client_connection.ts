@@ -9,7 +9,7 @@
  */
 
 import {
-  McpServer as McpServerV2,
+  type McpServer as McpServerV2,
   SUBSCRIPTION_ID_META_KEY,
   type Transport as TransportV2,
   type TransportSendOptions as TransportSendOptionsV2,
@@ -18,6 +18,7 @@ import { serveStdio, type StdioServerHandle } from "@modelcontextprotocol/server
 import type { JSONRPCMessage, RequestId } from "../sdk.ts";
 import { errorResponse, isResponse, JSONRPC_ERROR, methodOf, requestIdOf } from "./envelope.ts";
 import { promiseWithResolvers } from "./runtime.ts";
+import { lowLevelServer } from "./server_eras.ts";
 
 /** What {@linkcode ClientConnection} needs. */
 export interface ClientConnectionOptions {
@@ -124,10 +125,7 @@ export class ClientConnection {
  * (tests/stateless_server_reuse_test.ts) notices.
  */
 function instanceChannel(server: McpServerV2): InstanceChannel | undefined {
-  const lowLevel = server instanceof McpServerV2 ? server.server : server as unknown as {
-    transport?: unknown;
-  };
-  const channel = lowLevel.transport as Partial<InstanceChannel> | undefined;
+  const channel = lowLevelServer(server).transport as Partial<InstanceChannel> | undefined;
   return typeof channel?.deliver === "function" ? channel as InstanceChannel : undefined;
 }
 

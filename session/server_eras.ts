@@ -5,6 +5,7 @@
  * @module
  */
 
+import { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
 import { type JSONRPCMessage, SUPPORTED_PROTOCOL_VERSIONS } from "../sdk.ts";
 import { JSONRPC_ERROR, type JsonRpcErrorObject, methodOf, modernRevisionOf } from "./envelope.ts";
 import type { ConnectableServer } from "./session_registry.ts";
@@ -54,4 +55,21 @@ export function legacyOnlyError(message: JSONRPCMessage): JsonRpcErrorObject {
       `${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}: send initialize`,
     data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS], requested },
   };
+}
+
+/**
+ * The low-level SDK v2 `Server` of what a factory built (an `McpServer` wraps one; a low-level
+ * `Server` is its own).
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@asyncmcp/asyncmcp/sdk/v2";
+ * import { lowLevelServer } from "./server_eras.ts";
+ *
+ * const server = new McpServer({ name: "v2", version: "1.0.0" });
+ * console.log(lowLevelServer(server) === server.server); // true
+ * ```
+ */
+export function lowLevelServer(server: McpServerV2): McpServerV2["server"] {
+  return server instanceof McpServerV2 ? server.server : server as unknown as McpServerV2["server"];
 }

@@ -9,7 +9,6 @@
  * @module
  */
 
-import { McpServer as McpServerV2 } from "@modelcontextprotocol/server";
 import type { JSONRPCMessage, RequestId } from "../sdk.ts";
 import type { AddressPolicy, AddressVerdict } from "./address_policy.ts";
 import type { ClientConnection } from "./client_connection.ts";
@@ -30,7 +29,7 @@ import { describeError, type Logger } from "./logger.ts";
 import { busy, requestKey, RequestLedger } from "./request_ledger.ts";
 import type { Conversation, ReturnPath } from "./return_path.ts";
 import { metaOf, type ReturnAddressKey, withoutReturnAddress } from "./return_address.ts";
-import { legacyOnlyError } from "./server_eras.ts";
+import { legacyOnlyError, lowLevelServer } from "./server_eras.ts";
 import type { ConnectableServer } from "./session_registry.ts";
 
 /** What {@linkcode StatelessRequests} needs from its host. */
@@ -200,7 +199,7 @@ export class StatelessRequests {
       }
       // The low-level server's: they return their promise (McpServer's drop it), which rejects
       // when the server lacks the capability, and a dropped rejection would end the process.
-      const low = lowLevel(server);
+      const low = lowLevelServer(server);
       const sent = change === "tools"
         ? low.sendToolListChanged()
         : change === "prompts"
@@ -395,9 +394,4 @@ function keyOf(clientId: string | undefined, returnAddress: string, id: RequestI
 
 function cancellation(requestId: RequestId, reason: string): JSONRPCMessage {
   return { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason } };
-}
-
-/** The low-level `Server` of what the factory built (an `McpServer` wraps one). */
-function lowLevel(server: McpServerV2): McpServerV2["server"] {
-  return server instanceof McpServerV2 ? server.server : server as unknown as McpServerV2["server"];
 }
