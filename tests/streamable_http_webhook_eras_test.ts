@@ -169,32 +169,37 @@ Deno.test("StreamableHTTP+Webhook: a 2026-07-28 request for a method the server 
   });
 });
 
-Deno.test("StreamableHTTP+Webhook client: a 2026-07-28 request refused with 401 stays an HTTP failure for the caller, though its body is a JSON-RPC error", async () => {
-  await withCleanup(async (cleanup) => {
-    // A gateway in front of the server that wants credentials, and says so in JSON-RPC too.
-    const { url } = await serveOnLoopback(cleanup, async (request) => {
-      const { id } = await request.json();
-      return Response.json(
-        { jsonrpc: "2.0", id, error: { code: -32001, message: "Unauthorized" } },
-        { status: 401 },
-      );
+for (const status of [401, 403, 413, 429]) {
+  Deno.test(`StreamableHTTP+Webhook client: a 2026-07-28 request refused with ${status} stays an HTTP failure for the caller and onerror, though its body is a JSON-RPC error`, async () => {
+    await withCleanup(async (cleanup) => {
+      // A gateway in front of the server that wants credentials, and says so in JSON-RPC too.
+      const { url } = await serveOnLoopback(cleanup, async (request) => {
+        const { id } = await request.json();
+        return Response.json(
+          { jsonrpc: "2.0", id, error: { code: -32001, message: "Refused" } },
+          { status },
+        );
+      });
+      const client = transport(`${url}/mcp`);
+      const answers: JSONRPCMessage[] = [];
+      const errors: Array<Error & { status?: number }> = [];
+      client.onmessage = (message) => void answers.push(message);
+      client.onerror = (error) => void errors.push(error);
+      await client.start();
+      cleanup(() => client.close());
+      client.setProtocolVersion("2026-07-28");
+      const sent = client.send({
+        jsonrpc: "2.0",
+        id: 13,
+        method: "tools/list",
+        params: { _meta: envelope() },
+      } as JSONRPCMessage);
+      await assert.rejects(sent, (error: Error & { status?: number }) => error.status === status);
+      assert.deepEqual(answers, []);
+      assert.ok(errors.some((error) => error.status === status), `onerror heard ${errors}`);
     });
-    const client = transport(`${url}/mcp`);
-    const answers: JSONRPCMessage[] = [];
-    client.onmessage = (message) => void answers.push(message);
-    await client.start();
-    cleanup(() => client.close());
-    client.setProtocolVersion("2026-07-28");
-    const sent = client.send({
-      jsonrpc: "2.0",
-      id: 13,
-      method: "tools/list",
-      params: { _meta: envelope() },
-    } as JSONRPCMessage);
-    await assert.rejects(sent, (error: Error & { status?: number }) => error.status === 401);
-    assert.deepEqual(answers, []);
   });
-});
+}
 
 Deno.test("StreamableHTTP+Webhook: a 2026-07-28 call needing a capability the client did not declare is refused 400 with -32021, as the SDK's entry refuses it", async () => {
   await withCleanup(async (cleanup) => {
