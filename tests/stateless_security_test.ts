@@ -223,3 +223,41 @@ Deno.test("StreamableHTTP+Webhook: a 2026-07-28 request refused by the authorize
     assert.deepEqual(target.delivered, [5], "only the authorized call's answer was delivered");
   });
 });
+
+Deno.test("Webhook: a 2026-07-28 client with maxInFlightPerSession requests unanswered gets 503 for one more", async () => {
+  await withCleanup(async (cleanup) => {
+    const target = await hook(cleanup);
+    const probe = newV2Probe();
+    const { url } = await startWebhookServer(cleanup, {
+      createServer: (serverContext) => createV2TestServer(probe, serverContext),
+      maxInFlightPerSession: 2,
+      closeTimeoutMs: 100,
+    });
+    const call = (id: number) =>
+      fetch(url, {
+        method: "POST",
+        headers: { ...json, "X-Client-ID": "c" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          method: "tools/call",
+          params: {
+            name: "wait_for_cancel",
+            arguments: { id: `w${id}` },
+            _meta: { ...envelope(), webhookUrl: target.url },
+          },
+        }),
+      });
+    for (const id of [1, 2]) {
+      const accepted = await call(id);
+      assert.equal(accepted.status, 200);
+      await accepted.body?.cancel();
+    }
+    await eventually(() => probe.started.length === 2);
+    const refused = await call(3);
+    assert.equal(refused.status, 503);
+    const answer = await refused.json();
+    assert.equal(answer.id, 3);
+    assert.match(answer.error.message, /this client has 2 requests unanswered/);
+  });
+});
